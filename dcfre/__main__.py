@@ -1,0 +1,3 @@
+from dcfre.cli import main
+
+raise SystemExit(main())
