@@ -1,0 +1,235 @@
+"""Typed configuration of every tracker component and the named presets.
+
+Defaults state their source: "ECO" = the original ECO code's OTB settings (DESIGN.md section 2),
+"paper" = section 4.1 of the re-detection paper, "UPDT" = Bhat et al., ECCV 2018.
+Presets are built by :func:`preset`; ``Tracker.from_preset(name, **overrides)`` applies overrides
+with :func:`apply_overrides`, which accepts dotted paths (``"local.learning_rate"``) or the
+short names listed in :data:`SHORTCUTS`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from dcfre.errors import InputError
+
+# ------------------------------------------------------------------------------------------------
+# Features
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HogConfig:
+    """Felzenszwalb HOG (31 channels) feature block."""
+
+    cell_size: int = 6  #: pixels per cell (ECO-HC: 6; ECO deep: 4)
+    compressed_dim: int = 10  #: channels after the learnt projection P (ECO: 10)
+    n_orientations: int = 9  #: contrast-insensitive orientation bins
+    clip: float = 0.2  #: truncation of the block-normalized histograms
+
+
+@dataclass(frozen=True)
+class ColorNamesConfig:
+    """Color Names (10-dim CNnorm table) feature block; gray frames use the intensity fallback."""
+
+    cell_size: int = 4  #: ECO-HC: 4
+    compressed_dim: int = 3  #: ECO-HC: 3
+    gray_compressed_dim: int = 1  #: the intensity fallback has one channel
+
+
+@dataclass(frozen=True)
+class DeepConfig:
+    """CNN feature block computed by an ONNX backbone (stride 16)."""
+
+    model: str = "efficientnet-lite0"  #: shipped backbone name or a path to a user ONNX file
+    compressed_dim: int = 64  #: ECO deep: 64 for the deep layer
+    threads: int = 1  #: onnxruntime intra-op threads
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """Which feature blocks a model uses and how each block is normalized (ECO)."""
+
+    hog: HogConfig | None = field(default_factory=HogConfig)
+    colornames: ColorNamesConfig | None = field(default_factory=ColorNamesConfig)
+    deep: DeepConfig | None = None
+    normalize_power: float = 2.0  #: Lp norm used to normalize each block
+    normalize_size: bool = True  #: scale with the number of cells
+    normalize_dim: bool = True  #: scale with the number of channels
+
+
+# ------------------------------------------------------------------------------------------------
+# One ECO appearance model
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ECOConfig:
+    """One ECO appearance model (continuous factorized convolution operator)."""
+
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+    search_area_scale: float = 4.0  #: sample side = sqrt(target area) * this (ECO-HC 4.0, deep 4.5)
+    min_image_sample_size: float = 150.0**2  #: minimum sample area in pixels (ECO-HC 150^2)
+    max_image_sample_size: float = 200.0**2  #: maximum sample area in pixels (ECO-HC 200^2)
+    output_sigma_factor: float = 1.0 / 16  #: label sigma / sqrt(target area) (ECO-HC 1/16)
+    learning_rate: float = 0.009  #: sample-space learning rate (ECO)
+    n_samples: int = 30  #: components of the generative sample memory (ECO-HC 30, deep 50)
+    train_gap: int = 5  #: frames skipped between filter updates (ECO)
+    skip_after_frame: int = 10  #: train every frame before this frame number (ECO-HC 10, deep 1)
+    cg_iterations: int = 5  #: CG iterations per filter update (ECO)
+    init_gn_iterations: int = 10  #: Gauss-Newton iterations in the first frame (ECO)
+    init_cg_iterations: int = 15  #: CG iterations inside each Gauss-Newton step (ECO)
+    cg_forgetting_rate: float = 50.0  #: CG momentum forgetting between updates (ECO-HC 50, deep 75)
+    cg_fletcher_reeves: bool = False  #: ECO uses Polak-Ribiere
+    precond_data_param: float = 0.75  #: preconditioner: per-channel vs mean sample energy (ECO-HC)
+    precond_reg_param: float = 0.25  #: preconditioner: weight of the regularization energy (ECO-HC)
+    precond_proj_param: float = 40.0  #: preconditioner of the projection matrix (ECO-HC)
+    projection_reg: float = 1e-7  #: lambda, Frobenius regularization of P (ECO-HC)
+    reg_window_min: float = 1e-4  #: spatial regularization at the target centre (ECO)
+    reg_window_edge: float = 10e-3  #: spatial regularization at the target edge (ECO)
+    reg_window_power: float = 2.0  #: exponent of the regularization window (ECO)
+    reg_sparsity_threshold: float = 0.05  #: relative magnitude below which its DFT is zeroed (ECO)
+    interpolation_bicubic_a: float = -0.75  #: cubic interpolation kernel parameter (ECO)
+    newton_iterations: int = 5  #: sub-grid refinement of the score maximum (ECO)
+    augment: bool = False  #: first-frame data augmentation (UPDT deep model)
+    fft_threads: int = 1  #: pyFFTW threads
+
+
+# ------------------------------------------------------------------------------------------------
+# Scale, fusion, long-term
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScaleConfig:
+    """fDSST scale filter (ECO-HC)."""
+
+    n_scales: int = 17  #: scales sampled per frame
+    n_scales_interp: int = 33  #: scales after Fourier interpolation of the response
+    scale_step: float = 1.02  #: ratio between neighbouring scales
+    sigma_factor: float = 1.0 / 16  #: label sigma relative to the number of interpolated scales
+    learning_rate: float = 0.025  #: model update rate
+    model_max_area: float = 32.0 * 16  #: max pixels of the resized target for scale features
+    regularization: float = 1e-2  #: lambda in the filter denominator
+    hog_cell_size: int = 4  #: HOG cell of the scale features
+    polynomial_interpolation: bool = True  #: parabola through the best interpolated scale
+
+
+@dataclass(frozen=True)
+class FusionConfig:
+    """UPDT maximum-margin fusion of the deep and shallow score maps (parameters chosen here)."""
+
+    kappa: float = 0.5  #: width of Delta(tau) = 1 - exp(-kappa/2 |tau|^2), tau in grid cells
+    mu: float = 0.15  #: regularization of the fusion weights
+    n_candidates: int = 5  #: peaks per map considered as t*
+    beta_deep_default: float = 0.6  #: fallback weight when the QP is degenerate
+
+
+RedetectMode = Literal["off", "local", "global"]
+
+
+@dataclass(frozen=True)
+class LongTermConfig:
+    """Confidence, hard-negative mining, global model and re-detection (paper section 3)."""
+
+    redetect: RedetectMode = "global"  #: off = baseline, local = naive re-detection, global = +HNM
+    eta: float = 0.05  #: running-average rate of the score maximum (paper 4.1)
+    tau_min: float = 0.6  #: below this normalized confidence: no update, no mining (paper 4.1)
+    n_loss: int = 5  #: consecutive low-confidence frames that declare the target lost (not in paper)
+    n_hn: int = 15  #: frames between hard-negative mining rounds (paper 4.1)
+    tau_hn: float = 0.3  #: normalized score above which a background region is a distractor (paper)
+    n_redetection: int = 15  #: frames between re-detection attempts while lost (paper 4.1)
+    tau_redetection: float = 0.7  #: candidate threshold relative to the running score (paper 4.1)
+    global_cg_iterations: int = 15  #: CG iterations training the global model (not in paper)
+    max_distractors: int = 30  #: bounded distractor memory (oldest dropped first)
+    max_distractors_per_round: int = 5  #: strongest distractors kept from one mining round
+    negative_label_scale: float = 1.0  #: the distractor label is -scale * Gaussian
+    distractor_weight: float = 1.0  #: total sample weight of distractors relative to the target
+
+
+# ------------------------------------------------------------------------------------------------
+# The whole tracker
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    """A complete tracker: local model(s), scale estimation, fusion and long-term components."""
+
+    name: str = "eco-hc"
+    local: ECOConfig = field(default_factory=ECOConfig)  #: shallow (or only) model
+    deep: ECOConfig | None = None  #: UPDT's deep model, None for single-model presets
+    scale: ScaleConfig | None = field(default_factory=ScaleConfig)  #: None: multi-scale search
+    fusion: FusionConfig = field(default_factory=FusionConfig)
+    longterm: LongTermConfig = field(default_factory=LongTermConfig)
+    n_search_scales: int = 1  #: scales searched by the translation filter (1 with the scale filter)
+    search_scale_step: float = 1.02  #: ratio between those scales
+
+
+# ------------------------------------------------------------------------------------------------
+# Presets
+# ------------------------------------------------------------------------------------------------
+
+
+def _eco_hc() -> TrackerConfig:
+    """ECO-HC with ECO's OTB settings: HOG (cell 6 -> 10) + Color Names (cell 4 -> 3), fDSST scale."""
+    return TrackerConfig(name="eco-hc", local=ECOConfig(), longterm=LongTermConfig(redetect="off"))
+
+
+#: preset name -> factory of its configuration
+PRESETS = {
+    "eco-hc": _eco_hc,
+}
+
+
+def preset_names() -> list[str]:
+    """Names accepted by :func:`preset` and ``Tracker.from_preset``."""
+    return sorted(PRESETS)
+
+
+def preset(name: str) -> TrackerConfig:
+    """The configuration of a named preset."""
+    try:
+        return PRESETS[name]()
+    except KeyError:
+        raise InputError(f"unknown preset {name!r}; choose one of {', '.join(preset_names())}") from None
+
+
+#: short override names -> dotted path inside TrackerConfig
+SHORTCUTS = {
+    "redetect": "longterm.redetect",
+    "learning_rate": "local.learning_rate",
+    "search_area_scale": "local.search_area_scale",
+    "fft_threads": "local.fft_threads",
+}
+
+
+def apply_overrides(config: TrackerConfig, **overrides: Any) -> TrackerConfig:
+    """Return ``config`` with fields replaced; keys are dotted paths or :data:`SHORTCUTS`.
+
+    ``apply_overrides(cfg, redetect="local")`` and
+    ``apply_overrides(cfg, **{"local.n_samples": 10})`` are both valid. Unknown names raise
+    :class:`~dcfre.errors.InputError` listing the valid fields.
+    """
+    for key, value in overrides.items():
+        path = SHORTCUTS.get(key, key).split(".")
+        config = _replace_path(config, path, value, key)
+    return config
+
+
+def _replace_path(obj: Any, path: list[str], value: Any, key: str) -> Any:
+    if not dataclasses.is_dataclass(obj):
+        raise InputError(f"override {key!r}: {type(obj).__name__} has no field {path[0]!r}")
+    names = {f.name for f in dataclasses.fields(obj)}
+    head = path[0]
+    if head not in names:
+        raise InputError(
+            f"unknown override {key!r}: {type(obj).__name__} has fields {', '.join(sorted(names))}"
+        )
+    if len(path) == 1:
+        if head == "redetect" and value not in ("off", "local", "global"):
+            raise InputError(f"redetect must be off, local or global, got {value!r}")
+        return replace(obj, **{head: value})
+    return replace(obj, **{head: _replace_path(getattr(obj, head), path[1:], value, key)})

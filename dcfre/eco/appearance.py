@@ -1,0 +1,113 @@
+"""An ECO model together with its features: from image and position to scores, and back to learning."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from dcfre.config import ECOConfig
+from dcfre.eco.geometry import SampleGeometry
+from dcfre.eco.model import ECOModel
+from dcfre.eco.peak import Peak, find_peak
+from dcfre.features.extractor import FeatureExtractor
+from dcfre.fourier import HalfSpectrumSampler, shift_spectrum
+
+
+@dataclass
+class Detection:
+    """What one model sees in a frame.
+
+    Attributes
+    ----------
+    sample_centre : (2,) ndarray
+        Centre (y, x) of the samples in image pixels.
+    scales : (S,) ndarray
+        Image pixels per sample pixel of each searched sample.
+    spectra : list of (S, C, K1, Kh)
+        Projected sample spectra (kept to build the training sample without re-extraction).
+    score_spectra : (S, K1o, Kho)
+        Score of each sample as a Fourier series.
+    maps : (S, K1o, K2o)
+        Score sampled on the output grid (index 0 = zero displacement).
+    peak : Peak
+        Sub-grid maximum.
+    """
+
+    sample_centre: np.ndarray
+    scales: np.ndarray
+    spectra: list
+    score_spectra: np.ndarray
+    maps: np.ndarray
+    peak: Peak
+
+    @property
+    def score(self) -> float:
+        return self.peak.score
+
+
+class AppearanceModel:
+    """Feature extraction + ECO model + sampling of one appearance model.
+
+    Parameters
+    ----------
+    config : ECOConfig
+    geometry : SampleGeometry
+    extractor : FeatureExtractor
+    """
+
+    def __init__(self, config: ECOConfig, geometry: SampleGeometry, extractor: FeatureExtractor):
+        from dcfre.features.sampling import crop_and_resize_many
+
+        self._crop_many = crop_and_resize_many
+        self.config = config
+        self.geometry = geometry
+        self.extractor = extractor
+        self.model = ECOModel(config, geometry, extractor.specs)
+        self.sampler = HalfSpectrumSampler(*geometry.output_size, threads=config.fft_threads)
+
+    # ----------------------------------------------------------------------------- sampling
+    def sample_features(self, image: np.ndarray, centre_yx: np.ndarray, scales: np.ndarray) -> list[np.ndarray]:
+        """Feature blocks of square samples centred at ``centre_yx``, one per scale."""
+        side = self.geometry.sample_size.astype(np.float64)
+        patch_sizes = side[None, :] * np.asarray(scales, dtype=np.float64)[:, None]
+        out_hw = (int(side[0]), int(side[1]))
+        patches = self._crop_many(image, centre_yx, patch_sizes, out_hw)
+        return self.extractor(patches)
+
+    def cells_to_image_pixels(self, scale: float) -> np.ndarray:
+        """Image pixels per output-grid cell for a sample taken at ``scale``."""
+        return self.geometry.cells_to_pixels * scale
+
+    # ----------------------------------------------------------------------------- tracking
+    def initialize(self, image: np.ndarray, centre_yx: np.ndarray, scale: float, augment=None) -> None:
+        """Learn the model from the target centred at ``centre_yx`` at ``scale``."""
+        blocks = self.sample_features(image, centre_yx, np.array([scale]))
+        if augment is not None:
+            blocks = augment(self, image, centre_yx, scale, blocks)
+        self.model.initialize(blocks)
+
+    def detect(self, image: np.ndarray, centre_yx: np.ndarray, scales: np.ndarray) -> Detection:
+        """Score samples at ``centre_yx`` for each scale and find the sub-grid maximum."""
+        blocks = self.sample_features(image, centre_yx, scales)
+        spectra = self.model.spectra(blocks)
+        score_spectra = self.model.score(spectra)
+        peak, maps = find_peak(score_spectra, self.sampler, self.config.newton_iterations)
+        return Detection(np.asarray(centre_yx, dtype=np.float64), np.asarray(scales), spectra, score_spectra, maps, peak)
+
+    def displacement_pixels(self, detection: Detection) -> np.ndarray:
+        """Image-pixel displacement (dy, dx) of the detected maximum from the sample centre."""
+        scale = detection.scales[detection.peak.scale_index]
+        return detection.peak.displacement * self.cells_to_image_pixels(scale)
+
+    def training_sample(self, detection: Detection, new_centre_yx: np.ndarray) -> list[np.ndarray]:
+        """The detection's sample, translated in the Fourier domain to be centred on the target."""
+        idx = detection.peak.scale_index
+        scale = detection.scales[idx]
+        shift_cells = (np.asarray(new_centre_yx) - detection.sample_centre) / self.cells_to_image_pixels(scale)
+        out_size = self.geometry.output_size
+        return [shift_spectrum(z[idx], (-shift_cells[0], -shift_cells[1]), out_size) for z in detection.spectra]
+
+    def learn(self, detection: Detection, new_centre_yx: np.ndarray, frame_number: int) -> bool:
+        """Add the frame's sample to the memory and train on schedule; returns whether trained."""
+        return self.model.update(self.training_sample(detection, new_centre_yx), frame_number)

@@ -1,0 +1,163 @@
+"""Explicit normal-equation operators of ECO's loss (paper eq. 2-3), on centred half spectra.
+
+Notation (per feature block ``b``): ``z_j`` projected samples (C, K1, Kh), ``x`` an unprojected
+sample (D, K1, Kh), ``f`` the filter (C, K1, Kh), ``P`` the projection (D, C), ``y`` the label on
+the output grid (K1o, Kho). The score of a sample is ``S = sum_b pad_b(sum_c f_c z_c)`` where
+``pad_b`` places block ``b`` in the centre rows and first columns of the output spectrum.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from dcfre.eco.regularization import apply_regularization
+from dcfre.fourier import half_weights
+
+
+@dataclass(frozen=True)
+class BlockLayout:
+    """Where each block's spectrum sits inside the output spectrum."""
+
+    output_shape: tuple[int, int]  #: (K1o, Kho) of the output half spectrum
+    block_shapes: list[tuple[int, int]]  #: (K1, Kh) per block
+
+    def region(self, block: int) -> tuple[slice, slice]:
+        k1, kh = self.block_shapes[block]
+        r0 = (self.output_shape[0] - k1) // 2
+        return slice(r0, r0 + k1), slice(0, kh)
+
+    @property
+    def weights(self) -> list[np.ndarray]:
+        """Full-spectrum multiplicities of each block's half-spectrum coefficients."""
+        return [half_weights(k1, kh) for k1, kh in self.block_shapes]
+
+
+def filter_inner(a: list[np.ndarray], b: list[np.ndarray], weights: list[np.ndarray]) -> float:
+    """Real inner product of two filters (lists of per-block half spectra)."""
+    total = 0.0
+    for ai, bi, w in zip(a, b, weights):
+        total += float(np.sum(w * (ai.real * bi.real + ai.imag * bi.imag)))
+    return total
+
+
+def score_spectrum(filters: list[np.ndarray], samples: list[np.ndarray], layout: BlockLayout) -> np.ndarray:
+    """Sum over blocks and channels of ``f_c * z_c``.
+
+    ``samples[b]`` has shape (..., C, K1, Kh); the result has shape (..., K1o, Kho).
+    """
+    lead = samples[0].shape[:-3]
+    out = np.zeros(lead + layout.output_shape, dtype=np.complex64)
+    for b, (f, z) in enumerate(zip(filters, samples)):
+        rows, cols = layout.region(b)
+        out[..., rows, cols] += np.einsum("...ckl,ckl->...kl", z, f)
+    return out
+
+
+class FilterProblem:
+    """Normal equations of the filter-only loss (projection fixed), several weighted samples.
+
+    ``(sum_j a_j Z_j^H Z_j + W^T W) f = sum_j a_j Z_j^H y_j``; labels may differ per sample
+    (the global model uses negative labels on distractors).
+
+    Parameters
+    ----------
+    samples : list of (M, C, K1, Kh) complex64 arrays, one per block
+    sample_weights : (M,) array
+    labels : (K1o, Kho) or (M, K1o, Kho) complex array
+    reg_kernels : list of (r1, r2) float32 arrays, one per block
+    layout : BlockLayout
+    """
+
+    def __init__(self, samples, sample_weights, labels, reg_kernels, layout: BlockLayout):
+        self.samples = samples
+        self.sample_weights = np.asarray(sample_weights, dtype=np.float32)
+        self.labels = labels
+        self.reg_kernels = reg_kernels
+        self.layout = layout
+        self.weights = layout.weights
+
+    def apply(self, filters: list[np.ndarray]) -> list[np.ndarray]:
+        responses = score_spectrum(filters, self.samples, self.layout)  # (M, K1o, Kho)
+        responses *= self.sample_weights[:, None, None]
+        out = []
+        for b, (z, f) in enumerate(zip(self.samples, filters)):
+            rows, cols = self.layout.region(b)
+            data = np.einsum("mckl,mkl->ckl", np.conj(z), responses[:, rows, cols])
+            out.append(data + apply_regularization(f, self.reg_kernels[b]))
+        return out
+
+    def rhs(self) -> list[np.ndarray]:
+        labels = self.labels
+        if labels.ndim == 2:
+            labels = np.broadcast_to(labels, (len(self.sample_weights),) + labels.shape)
+        weighted = labels * self.sample_weights[:, None, None]
+        out = []
+        for b, z in enumerate(self.samples):
+            rows, cols = self.layout.region(b)
+            out.append(np.einsum("mckl,mkl->ckl", np.conj(z), weighted[:, rows, cols]).astype(np.complex64))
+        return out
+
+    def inner(self, a: list[np.ndarray], b: list[np.ndarray]) -> float:
+        return filter_inner(a, b, self.weights)
+
+
+class JointProblem:
+    """Gauss-Newton normal equations for (f, dP) around (f0, P0), one unprojected sample.
+
+    The residual ``sum_c f_c (P0^T x)_c + sum_c f0_c (dP^T x)_c - y`` is linear in ``(f, dP)``;
+    the loss adds ``W^T W`` on ``f`` and ``lambda ||P0 + dP||^2``. Vectors are
+    ``filters + projection_updates`` (first ``n_blocks`` entries are filters, the rest (D, C) real
+    matrices).
+    """
+
+    def __init__(self, sample, projections, filters0, label, reg_kernels, projection_reg, layout: BlockLayout):
+        self.x = sample  # list of (D, K1, Kh)
+        self.P0 = projections  # list of (D, C) float32
+        self.f0 = filters0  # list of (C, K1, Kh)
+        self.z0 = [np.einsum("dkl,dc->ckl", x, p).astype(np.complex64) for x, p in zip(sample, projections)]
+        self.label = label
+        self.reg_kernels = reg_kernels
+        self.projection_reg = projection_reg
+        self.layout = layout
+        self.weights = layout.weights
+        self.n_blocks = len(sample)
+
+    def _residual_part(self, filters, dprojections) -> np.ndarray:
+        out = np.zeros(self.layout.output_shape, dtype=np.complex64)
+        for b in range(self.n_blocks):
+            rows, cols = self.layout.region(b)
+            dz = np.einsum("dkl,dc->ckl", self.x[b], dprojections[b])
+            out[rows, cols] += np.einsum("ckl,ckl->kl", self.z0[b], filters[b])
+            out[rows, cols] += np.einsum("ckl,ckl->kl", self.f0[b], dz)
+        return out
+
+    def _adjoint(self, residual: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        out_f, out_p = [], []
+        for b in range(self.n_blocks):
+            rows, cols = self.layout.region(b)
+            r = residual[rows, cols]
+            out_f.append(np.conj(self.z0[b]) * r[None])
+            # d/d(dP_dc) = Re sum_full conj(f0_c x_d) r  (weights count the mirrored half)
+            fr = np.conj(self.f0[b]) * (r * self.weights[b])[None]
+            out_p.append(np.einsum("dkl,ckl->dc", np.conj(self.x[b]), fr).real.astype(np.float32))
+        return out_f, out_p
+
+    def apply(self, vec: list[np.ndarray]) -> list[np.ndarray]:
+        filters, dproj = vec[: self.n_blocks], vec[self.n_blocks:]
+        out_f, out_p = self._adjoint(self._residual_part(filters, dproj))
+        for b in range(self.n_blocks):
+            out_f[b] = out_f[b] + apply_regularization(filters[b], self.reg_kernels[b])
+            out_p[b] = out_p[b] + self.projection_reg * dproj[b]
+        return out_f + out_p
+
+    def rhs(self) -> list[np.ndarray]:
+        out_f, out_p = self._adjoint(self.label)
+        out_p = [p - self.projection_reg * p0 for p, p0 in zip(out_p, self.P0)]
+        return [f.astype(np.complex64) for f in out_f] + out_p
+
+    def inner(self, a: list[np.ndarray], b: list[np.ndarray]) -> float:
+        n = self.n_blocks
+        total = filter_inner(a[:n], b[:n], self.weights)
+        return total + float(sum(np.sum(pa * pb) for pa, pb in zip(a[n:], b[n:])))

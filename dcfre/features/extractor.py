@@ -1,0 +1,107 @@
+"""Turn an image patch into the normalized feature blocks one ECO model uses.
+
+A *block* is one feature type at one resolution (HOG at cell 6, Color Names at cell 4, CNN
+features at stride 16). Each block gets its own projection matrix and filter in the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from dcfre.config import FeatureConfig
+
+
+@dataclass(frozen=True)
+class BlockSpec:
+    """Static description of one feature block."""
+
+    name: str  #: "hog", "colornames", "intensity" or "deep"
+    cell_size: int  #: sample pixels per feature cell
+    dim: int  #: channels produced by the extractor
+    compressed_dim: int  #: channels after projection
+
+
+class FeatureExtractor:
+    """Computes a model's feature blocks on (batches of) resized sample patches.
+
+    Parameters
+    ----------
+    config : FeatureConfig
+    color : bool
+        Whether frames are colour; gray frames use the intensity block instead of Color Names.
+    """
+
+    def __init__(self, config: FeatureConfig, color: bool):
+        self.config = config
+        self.color = color
+        specs = []
+        if config.deep is not None:
+            from dcfre.features.deep import DeepFeatureExtractor
+
+            self._deep = DeepFeatureExtractor(config.deep.model, threads=config.deep.threads)
+            specs.append(BlockSpec("deep", self._deep.stride, self._deep.channels, config.deep.compressed_dim))
+        if config.hog is not None:
+            specs.append(BlockSpec("hog", config.hog.cell_size, 31, config.hog.compressed_dim))
+        if config.colornames is not None:
+            cn = config.colornames
+            if color:
+                specs.append(BlockSpec("colornames", cn.cell_size, 10, cn.compressed_dim))
+            else:
+                specs.append(BlockSpec("intensity", cn.cell_size, 1, cn.gray_compressed_dim))
+        if not specs:
+            raise ValueError("a feature configuration needs at least one block")
+        self.specs = specs
+
+    @property
+    def cell_sizes(self) -> list[int]:
+        return [s.cell_size for s in self.specs]
+
+    def __call__(self, patches: np.ndarray) -> list[np.ndarray]:
+        """Features of a batch of patches.
+
+        Parameters
+        ----------
+        patches : ndarray, shape (S, H, W, 3) or (S, H, W), float32 in [0, 255]
+
+        Returns
+        -------
+        list of ndarray, one per block, shape (S, H // cell, W // cell, dim), float32,
+        normalized as ECO does (see :meth:`normalize`).
+        """
+        from dcfre.features import colornames as cn_features
+        from dcfre.features import hog
+
+        out = []
+        for spec in self.specs:
+            if spec.name == "deep":
+                block = self._deep(patches)
+            elif spec.name == "hog":
+                block = np.stack([hog.fhog(p, spec.cell_size) for p in patches])
+            elif spec.name == "colornames":
+                block = np.stack([cn_features.colornames(_to_uint8(p), spec.cell_size) for p in patches])
+            else:  # intensity
+                gray = patches if patches.ndim == 3 else patches.mean(axis=-1)
+                block = np.stack([cn_features.intensity(_to_uint8(p), spec.cell_size) for p in gray])
+            out.append(self.normalize(block))
+        return out
+
+    def normalize(self, block: np.ndarray) -> np.ndarray:
+        """ECO's feature normalization of a batch of maps (S, H, W, D).
+
+        Each map is scaled so that ``sum |x|^p = (H W)^size (D)^dim`` with ``p``, ``size``,
+        ``dim`` from the configuration: with the defaults every element has unit mean square,
+        which balances blocks of different resolution and dimension.
+        """
+        cfg = self.config
+        s, h, w, d = block.shape
+        p = cfg.normalize_power
+        target = (h * w) ** float(cfg.normalize_size) * d ** float(cfg.normalize_dim)
+        energy = np.sum(np.abs(block.reshape(s, -1)) ** p, axis=1) + np.finfo(np.float32).eps
+        scale = (target / energy) ** (1.0 / p)
+        return (block * scale[:, None, None, None].astype(np.float32)).astype(np.float32)
+
+
+def _to_uint8(patch: np.ndarray) -> np.ndarray:
+    return np.clip(patch + 0.5, 0, 255).astype(np.uint8)

@@ -1,0 +1,241 @@
+"""Fourier-domain building blocks of the continuous DCF formulation.
+
+Conventions used throughout dcfre
+---------------------------------
+A feature channel is a periodic function on the sample support ``[0, T)``; its Fourier series is
+``g(t) = sum_k G[k] exp(i 2 pi k t / T)``. Coefficients are stored as **centred half spectra**:
+an array of shape ``(..., K1, (K2 + 1) // 2)`` where ``K1`` and ``K2`` are odd, rows hold
+``ky = -(K1 - 1) / 2 .. (K1 - 1) / 2`` and columns hold ``kx = 0 .. (K2 - 1) / 2``. The missing
+columns ``kx < 0`` follow from conjugate symmetry ``G[-ky, -kx] = conj(G[ky, kx])`` because every
+signal here is real. A discrete map of ``N`` samples is described by ``K = N + 1 - N % 2``
+coefficients ``X[k mod N]``, ``|k| <= N / 2``: for even ``N`` both ``+N/2`` and ``-N/2`` carry the
+Nyquist value, exactly as the Fourier series of the map's continuous interpolation (operator
+``J`` of the paper) does, so every spectrum has odd size.
+
+Score maps follow the same convention: the value at displacement ``t`` is
+``s(t) = sum_k S[k] exp(i 2 pi k . t / K)`` with ``t`` in output-grid cells.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import pyfftw
+
+#: planner effort for the small, repeated transforms of tracking. MEASURE costs milliseconds per
+#: plan and plans are built once per tracker, so it pays off; PATIENT is far too slow to plan.
+FFTW_PLANNER_EFFORT = "FFTW_MEASURE"
+
+# ------------------------------------------------------------------------------------------------
+# Frequency grids and weights
+# ------------------------------------------------------------------------------------------------
+
+
+def half_frequencies(k1: int, k2: int) -> tuple[np.ndarray, np.ndarray]:
+    """Integer frequencies of a centred half spectrum of odd size ``(k1, k2)``.
+
+    Returns
+    -------
+    ky : ndarray, shape (k1, 1), float64
+    kx : ndarray, shape (1, (k2 + 1) // 2), float64
+    """
+    _check_odd(k1, k2)
+    ky = np.arange(-(k1 - 1) // 2, (k1 - 1) // 2 + 1, dtype=np.float64)[:, None]
+    kx = np.arange(0, (k2 - 1) // 2 + 1, dtype=np.float64)[None, :]
+    return ky, kx
+
+
+def half_weights(k1: int, kh: int) -> np.ndarray:
+    """Multiplicity of each half-spectrum coefficient in the full spectrum, shape (k1, kh).
+
+    Column ``kx = 0`` stands for itself, every other column also for its mirror ``-kx``; sums
+    over the full spectrum are therefore ``sum(weights * values)`` over the half spectrum.
+    """
+    w = np.full((k1, kh), 2.0, dtype=np.float32)
+    w[:, 0] = 1.0
+    return w
+
+
+def inner_product(a: np.ndarray, b: np.ndarray, weights: np.ndarray) -> float:
+    """Real inner product ``Re <a, b>`` over full spectra, computed from half spectra.
+
+    ``a`` and ``b`` have shape (..., k1, kh); ``weights`` is :func:`half_weights`.
+    """
+    return float(np.sum(weights * (a.real * b.real + a.imag * b.imag)))
+
+
+def _check_odd(*sizes: int) -> None:
+    for s in sizes:
+        if s % 2 == 0:
+            raise ValueError(f"spectrum sizes must be odd, got {sizes}")
+
+
+def odd_size(n: int) -> int:
+    """Number of Fourier coefficients used for a discrete map of ``n`` samples (odd)."""
+    return n + 1 - n % 2
+
+
+# ------------------------------------------------------------------------------------------------
+# Transforms
+# ------------------------------------------------------------------------------------------------
+
+
+class RealFFT2:
+    """A reusable pyFFTW plan: real (..., n1, n2) float32 -> centred half spectrum complex64.
+
+    The plan and its aligned buffers are built once; each call copies the input in, executes and
+    rearranges the unnormalized DFT ``X[k] = sum_n x[n] exp(-i 2 pi k n / N)`` into the centred
+    odd-size layout (see the module docstring).
+    """
+
+    def __init__(self, shape: tuple[int, ...], threads: int = 1):
+        self.shape = tuple(shape)
+        n1, n2 = self.shape[-2:]
+        self._in = pyfftw.empty_aligned(self.shape, dtype=np.float32)
+        self._out = pyfftw.empty_aligned(self.shape[:-1] + (n2 // 2 + 1,), dtype=np.complex64)
+        self._plan = pyfftw.FFTW(
+            self._in, self._out, axes=(-2, -1), direction="FFTW_FORWARD",
+            flags=(FFTW_PLANNER_EFFORT,), threads=threads,
+        )
+        self.k1, self.k2 = odd_size(n1), odd_size(n2)
+        self._rows = _centred_rows(n1)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """DFT of ``x`` (shape ``self.shape``) as a centred half spectrum (..., k1, (k2+1)//2)."""
+        self._in[...] = x
+        self._plan.execute()
+        kh = (self.k2 + 1) // 2  # for even n2 the last rfft column is the Nyquist frequency n2/2
+        return np.ascontiguousarray(self._out[..., self._rows, :kh])
+
+
+def _centred_rows(n: int) -> np.ndarray:
+    """Row gather index from FFT order to the centred layout: frequency k -> row k mod n."""
+    k_max = (odd_size(n) - 1) // 2
+    return np.mod(np.arange(-k_max, k_max + 1), n).astype(np.intp)
+
+
+class HalfSpectrumSampler:
+    """Evaluate a centred half spectrum of odd size (k1, k2) on its own ``k1 x k2`` grid.
+
+    Returns ``s[n1, n2] = s(t = (n1, n2))`` (grid cells, index 0 = zero displacement), using a
+    reusable inverse real FFT plan.
+    """
+
+    def __init__(self, k1: int, k2: int, threads: int = 1):
+        _check_odd(k1, k2)
+        self.k1, self.k2 = k1, k2
+        kh = (k2 + 1) // 2
+        self._in = pyfftw.empty_aligned((k1, kh), dtype=np.complex64)
+        self._out = pyfftw.empty_aligned((k1, k2), dtype=np.float32)
+        self._plan = pyfftw.FFTW(
+            self._in, self._out, axes=(0, 1), direction="FFTW_BACKWARD",
+            flags=(FFTW_PLANNER_EFFORT, "FFTW_DESTROY_INPUT"), threads=threads,
+        )
+        self._rows = np.fft.ifftshift(np.arange(k1))
+
+    def __call__(self, spectrum: np.ndarray) -> np.ndarray:
+        self._in[...] = spectrum[self._rows, :]
+        self._plan.execute()
+        # FFTW's backward transform is unnormalized: it already computes sum_k S[k] e^{+i...}.
+        return self._out.copy()
+
+
+# ------------------------------------------------------------------------------------------------
+# Continuous interpolation (operator J_d of the paper)
+# ------------------------------------------------------------------------------------------------
+
+_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(24)
+
+
+def cubic_kernel(x: np.ndarray, a: float) -> np.ndarray:
+    """Keys' cubic convolution kernel u(x) with parameter ``a`` (support |x| < 2)."""
+    x = np.abs(np.asarray(x, dtype=np.float64))
+    inner = (a + 2) * x**3 - (a + 3) * x**2 + 1
+    outer = a * x**3 - 5 * a * x**2 + 8 * a * x - 4 * a
+    return np.where(x <= 1, inner, np.where(x < 2, outer, 0.0))
+
+
+def cubic_kernel_fourier(f: np.ndarray, a: float) -> np.ndarray:
+    """Continuous Fourier transform ``U(f) = int u(x) exp(-i 2 pi f x) dx`` of :func:`cubic_kernel`.
+
+    ``u`` is even, so ``U(f) = 2 int_0^2 u(x) cos(2 pi f x) dx``; the integrand is a cubic times a
+    cosine on each of [0, 1] and [1, 2], integrated by 24-point Gauss-Legendre quadrature, which
+    is exact to float64 rounding for the frequencies used here (|f| <= 1).
+    """
+    f = np.asarray(f, dtype=np.float64)
+    total = np.zeros_like(f)
+    for lo, hi in ((0.0, 1.0), (1.0, 2.0)):
+        x = 0.5 * (hi - lo) * _GL_NODES + 0.5 * (hi + lo)
+        w = 0.5 * (hi - lo) * _GL_WEIGHTS
+        total += np.tensordot(np.cos(2 * np.pi * f[..., None] * x) * cubic_kernel(x, a), w, axes=([-1], [0]))
+    return 2.0 * total
+
+
+@lru_cache(maxsize=64)
+def interpolation_coefficients(n: int, a: float) -> np.ndarray:
+    """Fourier coefficients of the interpolation operator for ``n`` samples on one axis.
+
+    The ``n`` samples of a feature map sit at ``t_m = (m + 1/2) T / n`` (pixel centres, so the
+    patch centre is at ``T / 2``). Interpolating them with the cubic kernel gives a periodic
+    function whose coefficients are ``X_dft[k] * b[k]`` with
+    ``b[k] = U(k / n) / n * exp(-i pi k / n)``.
+
+    Returns
+    -------
+    ndarray, shape (odd_size(n),), complex128
+        ``b[k]`` for ``k = -(K - 1)/2 .. (K - 1)/2``.
+    """
+    k_max = (odd_size(n) - 1) // 2
+    k = np.arange(-k_max, k_max + 1, dtype=np.float64)
+    return cubic_kernel_fourier(k / n, a) / n * np.exp(-1j * np.pi * k / n)
+
+
+def interpolation_grid(n1: int, n2: int, a: float) -> np.ndarray:
+    """Separable 2-D interpolation coefficients as a centred half spectrum, complex64."""
+    by = interpolation_coefficients(n1, a)
+    bx = interpolation_coefficients(n2, a)
+    bx_half = bx[(len(bx) - 1) // 2:]
+    return (by[:, None] * bx_half[None, :]).astype(np.complex64)
+
+
+# ------------------------------------------------------------------------------------------------
+# Shifts, labels, padding
+# ------------------------------------------------------------------------------------------------
+
+
+def shift_spectrum(xf: np.ndarray, shift_yx: tuple[float, float], k_size: tuple[int, int]) -> np.ndarray:
+    """Translate a periodic function by ``shift_yx`` (in cells of a ``k_size`` grid).
+
+    ``g(t) -> g(t - shift)`` multiplies coefficient ``k`` by ``exp(-i 2 pi k . shift / K)``.
+    """
+    k1, k2 = xf.shape[-2], 2 * xf.shape[-1] - 1
+    ky, kx = half_frequencies(k1, k2)
+    phase = np.exp(-2j * np.pi * (ky * shift_yx[0] / k_size[0] + kx * shift_yx[1] / k_size[1]))
+    return (xf * phase.astype(np.complex64)).astype(np.complex64)
+
+
+def gaussian_label(k1: int, k2: int, sigma: tuple[float, float], period: tuple[float, float]) -> np.ndarray:
+    """Fourier coefficients of a periodic Gaussian centred at t = 0.
+
+    ``y(t) = exp(-|t|^2 / (2 sigma^2))`` on a period ``T`` has coefficients
+    ``sqrt(2 pi) sigma / T * exp(-2 (pi sigma k / T)^2)`` per axis (the Gaussian is narrow
+    compared with the period, so aliasing is negligible).
+
+    Returns a centred half spectrum of odd size (k1, k2), complex64.
+    """
+    ky, kx = half_frequencies(k1, k2)
+    gy = np.sqrt(2 * np.pi) * sigma[0] / period[0] * np.exp(-2 * (np.pi * sigma[0] * ky / period[0]) ** 2)
+    gx = np.sqrt(2 * np.pi) * sigma[1] / period[1] * np.exp(-2 * (np.pi * sigma[1] * kx / period[1]) ** 2)
+    return (gy * gx).astype(np.complex64)
+
+
+def hann_window(n: int) -> np.ndarray:
+    """Cosine window of length ``n`` without zero end points (ECO's ``hann(n + 2)`` trimmed)."""
+    return np.hanning(n + 2)[1:-1].astype(np.float32)
+
+
+def full_from_half(xf: np.ndarray) -> np.ndarray:
+    """Centred full spectrum (..., k1, k2) from a centred half spectrum (..., k1, kh)."""
+    mirror = np.conj(xf[..., ::-1, :0:-1])  # G[-ky, -kx] for kx = kh-1 .. 1
+    return np.concatenate([mirror, xf], axis=-1)

@@ -1,0 +1,232 @@
+"""ECO's numerical core against dense, independently written references."""
+
+import numpy as np
+import pytest
+from scipy.signal import convolve2d
+
+from dcfre.config import ECOConfig, FeatureConfig
+from dcfre.eco.geometry import SampleGeometry, compute_geometry
+from dcfre.eco.model import ECOModel
+from dcfre.eco.operators import BlockLayout, FilterProblem, JointProblem
+from dcfre.eco.optimize import conjugate_gradient
+from dcfre.eco.peak import find_peak
+from dcfre.eco.regularization import apply_regularization, regularization_kernel
+from dcfre.eco.samples import SampleMemory
+from dcfre.features.extractor import BlockSpec
+from dcfre.fourier import (HalfSpectrumSampler, RealFFT2, full_from_half, gaussian_label, half_weights,
+                           shift_spectrum)
+
+RNG = np.random.default_rng(0)
+
+
+def _real_spectrum(shape):
+    """Half spectrum of a random real signal (so column 0 is conjugate symmetric)."""
+    x = RNG.standard_normal(shape).astype(np.float32)
+    return RealFFT2(shape)(x) / np.sqrt(np.prod(shape[-2:]))
+
+
+def _kernel():
+    return regularization_kernel(np.array([60, 60]), np.array([14.0, 10.0]), 1e-4, 1e-2, 2, 0.05)
+
+
+def test_regularization_matches_scipy_double_convolution():
+    kernel = _kernel()
+    hf = _real_spectrum((3, 9, 11))
+    out = full_from_half(apply_regularization(hf, kernel))
+    full = full_from_half(hf)
+    ref = np.stack([convolve2d(convolve2d(f, kernel, "full"), kernel, "valid") for f in full])
+    assert np.abs(out - ref).max() < 1e-5 * np.abs(ref).max()
+
+
+def test_regularization_kernel_reconstructs_the_window_minimum():
+    kernel = _kernel().astype(np.float64)
+    # evaluate the sparse window sum_k W[k] exp(i 2 pi k t / T) at the sample centre t = T/2
+    r1, r2 = kernel.shape
+    ky = np.arange(r1) - r1 // 2
+    kx = np.arange(r2) - r2 // 2
+    centre_value = np.sum(kernel * np.cos(np.pi * ky)[:, None] * np.cos(np.pi * kx)[None, :])
+    assert centre_value == pytest.approx(1e-4, abs=2e-5)
+    assert np.allclose(kernel, kernel[::-1, ::-1])
+
+
+def _two_block_layout():
+    return BlockLayout((9, 6), [(9, 6), (5, 3)])  # output 9x11, second block 5x5
+
+
+def _dense_filter_solution(samples, weights, label, kernels, layout):
+    """Solve the filter normal equations on full complex spectra with numpy (no CG, no half spectra)."""
+    k1o, k2o = layout.output_shape[0], 2 * layout.output_shape[1] - 1
+    full_samples = [full_from_half(s) for s in samples]  # (M, C, K1, K2)
+    full_label = full_from_half(label)
+    # unknown vector: all blocks' full filters, flattened
+    sizes = [s.shape[1:] for s in full_samples]
+    offsets = np.cumsum([0] + [int(np.prod(s)) for s in sizes])
+    n = offsets[-1]
+
+    def embed(b):
+        """Matrix mapping block b's (C, K1, K2) filter to the per-sample score on the output grid."""
+        c, k1, k2 = sizes[b]
+        r0, c0 = (k1o - k1) // 2, (k2o - k2) // 2
+        mats = []
+        for m in range(full_samples[b].shape[0]):
+            mat = np.zeros((k1o * k2o, c * k1 * k2), dtype=np.complex128)
+            for ch in range(c):
+                for i in range(k1):
+                    for j in range(k2):
+                        mat[(r0 + i) * k2o + (c0 + j), ch * k1 * k2 + i * k2 + j] = full_samples[b][m, ch, i, j]
+            mats.append(mat)
+        return mats
+
+    data = [np.concatenate([embed(b)[m] for b in range(len(sizes))], axis=1) for m in range(len(weights))]
+    lhs = sum(w * d.conj().T @ d for w, d in zip(weights, data))
+    rhs = sum(w * d.conj().T @ full_label.reshape(-1) for w, d in zip(weights, data))
+    # regularization: R^T R with R the full 2-D convolution by the kernel, per channel
+    for b, (c, k1, k2) in enumerate(sizes):
+        kernel = kernels[b]
+        conv = np.zeros(((k1 + kernel.shape[0] - 1) * (k2 + kernel.shape[1] - 1), k1 * k2))
+        for idx in range(k1 * k2):
+            e = np.zeros(k1 * k2)
+            e[idx] = 1
+            conv[:, idx] = convolve2d(e.reshape(k1, k2), kernel, "full").reshape(-1)
+        rtr = conv.T @ conv
+        for ch in range(c):
+            s = offsets[b] + ch * k1 * k2
+            lhs[s:s + k1 * k2, s:s + k1 * k2] += rtr
+    solution = np.linalg.solve(lhs, rhs)
+    out = []
+    for b, (c, k1, k2) in enumerate(sizes):
+        full = solution[offsets[b]:offsets[b + 1]].reshape(c, k1, k2)
+        out.append(full[:, :, (k2 - 1) // 2:])
+    assert n == lhs.shape[0]
+    return out
+
+
+def test_filter_cg_matches_dense_solve():
+    layout = _two_block_layout()
+    samples = [_real_spectrum((4, 2, 9, 11)), _real_spectrum((4, 1, 5, 5))]
+    weights = np.array([0.4, 0.3, 0.2, 0.1])
+    label = gaussian_label(9, 11, (1.0, 1.0), (9, 11))
+    kernels = [_kernel(), _kernel()]
+    problem = FilterProblem(samples, weights, label, kernels, layout)
+    x0 = [np.zeros_like(s[0]) for s in samples]
+    precond = [np.ones(s[0].shape, np.float32) for s in samples]
+    solution, _, norms = conjugate_gradient(problem.apply, problem.rhs(), x0, precond, problem.inner, 300)
+    reference = _dense_filter_solution(samples, weights, label, kernels, layout)
+    for got, ref in zip(solution, reference):
+        assert np.abs(got - ref).max() < 1e-3 * np.abs(ref).max()
+    assert norms[-1] < 1e-6 * norms[0]
+
+
+def test_operators_are_self_adjoint():
+    layout = _two_block_layout()
+    samples = [_real_spectrum((3, 2, 9, 11)), _real_spectrum((3, 1, 5, 5))]
+    label = gaussian_label(9, 11, (1.0, 1.0), (9, 11))
+    kernels = [_kernel(), _kernel()]
+    fp = FilterProblem(samples, np.array([0.5, 0.3, 0.2]), label, kernels, layout)
+    u = [_real_spectrum((2, 9, 11)), _real_spectrum((1, 5, 5))]
+    v = [_real_spectrum((2, 9, 11)), _real_spectrum((1, 5, 5))]
+    assert fp.inner(u, fp.apply(v)) == pytest.approx(fp.inner(fp.apply(u), v), rel=1e-4)
+
+    x = [_real_spectrum((4, 9, 11)), _real_spectrum((3, 5, 5))]
+    P = [RNG.standard_normal((4, 2)).astype(np.float32), RNG.standard_normal((3, 1)).astype(np.float32)]
+    jp = JointProblem(x, P, u, label, kernels, 1e-3, layout)
+    a = v + [RNG.standard_normal((4, 2)).astype(np.float32), RNG.standard_normal((3, 1)).astype(np.float32)]
+    b = u + [RNG.standard_normal((4, 2)).astype(np.float32), RNG.standard_normal((3, 1)).astype(np.float32)]
+    assert jp.inner(a, jp.apply(b)) == pytest.approx(jp.inner(jp.apply(a), b), rel=1e-4)
+    assert jp.inner(a, jp.apply(a)) > 0
+
+
+def test_conjugate_gradient_on_dense_spd_system():
+    n = 30
+    q = RNG.standard_normal((n, n))
+    a = q @ q.T + n * np.eye(n)
+    b = RNG.standard_normal(n)
+    x, _, _ = conjugate_gradient(lambda v: [a @ v[0]], [b], [np.zeros(n)], [np.diag(a).copy()],
+                                 lambda u, v: float(u[0] @ v[0]), 60)
+    assert np.allclose(x[0], np.linalg.solve(a, b), atol=1e-8)
+
+
+def _joint_objective(model, full_spectra):
+    """E(f, P) of eq. (3) on full spectra, computed directly."""
+    k1o, k2o = model.geometry.output_size
+    score = np.zeros((k1o, k2o), dtype=np.complex128)
+    total = 0.0
+    for b, (x, p, f) in enumerate(zip(full_spectra, model.projections, model.filters)):
+        z = np.einsum("dkl,dc->ckl", full_from_half(x), p)
+        ff = full_from_half(f)
+        c, k1, k2 = ff.shape
+        r0, c0 = (k1o - k1) // 2, (k2o - k2) // 2
+        score[r0:r0 + k1, c0:c0 + k2] += np.sum(z * ff, axis=0)
+        total += sum(np.sum(np.abs(convolve2d(fc, model.reg_kernels[b], "full")) ** 2) for fc in ff)
+        total += model.config.projection_reg * np.sum(p.astype(np.float64) ** 2)
+    return total + np.sum(np.abs(score - full_from_half(model.label)) ** 2)
+
+
+def _small_model(gn_iterations):
+    geometry = SampleGeometry(
+        base_target_size=np.array([12.0, 12.0]), initial_scale=1.0, sample_size=np.array([48, 48]),
+        feature_sizes=[(12, 12), (8, 8)], filter_sizes=[(13, 13), (9, 9)], output_size=(13, 13),
+    )
+    specs = [BlockSpec("a", 4, 6, 3), BlockSpec("b", 6, 5, 2)]
+    config = ECOConfig(features=FeatureConfig(), init_gn_iterations=gn_iterations, init_cg_iterations=15)
+    return ECOModel(config, geometry, specs)
+
+
+def test_gauss_newton_decreases_the_objective():
+    blocks = [RNG.standard_normal((1, 12, 12, 6)).astype(np.float32),
+              RNG.standard_normal((1, 8, 8, 5)).astype(np.float32)]
+    objectives = []
+    for iterations in range(1, 6):
+        model = _small_model(iterations)
+        model.initialize(blocks)
+        full = [s[0] for s in model.spectra(blocks, project=False)]
+        objectives.append(_joint_objective(model, full))
+    assert all(b <= a * (1 + 1e-4) for a, b in zip(objectives, objectives[1:])), objectives
+    assert objectives[-1] < 0.9 * objectives[0]
+
+
+def test_sample_memory_weights_and_merging():
+    shapes = [(2, 5, 3)]
+    memory = SampleMemory(shapes, capacity=5, learning_rate=0.1)
+    samples = [[_real_spectrum((2, 5, 5))] for _ in range(40)]
+    for s in samples:
+        memory.insert(s)
+        assert memory.weights.sum() == pytest.approx(1.0, abs=1e-9)
+        assert memory.count <= 5
+    # gram matrix entries agree with directly computed inner products
+    w = half_weights(5, 3)
+    for i in range(5):
+        for j in range(5):
+            a, b = memory.samples[0][i], memory.samples[0][j]
+            assert memory.gram[i, j] == pytest.approx(np.sum(w * (a.conj() * b).real), rel=1e-4, abs=1e-4)
+
+
+def test_sample_memory_merges_near_duplicate_into_nearest():
+    memory = SampleMemory([(1, 3, 2)], capacity=3, learning_rate=0.2)
+    base = [_real_spectrum((1, 3, 3)) * s for s in (1.0, 5.0, -4.0)]
+    for b in base:
+        memory.insert([b])
+    before = memory.samples[0].copy()
+    slot = memory.insert([base[1] * 1.01])
+    assert slot == 1
+    assert np.allclose(memory.samples[0][0], before[0]) and np.allclose(memory.samples[0][2], before[2])
+
+
+def test_newton_finds_subpixel_peak():
+    k = 25
+    label = gaussian_label(k, k, (2.0, 2.0), (k, k))
+    true_shift = (1.3, -2.7)
+    spectrum = shift_spectrum(label, true_shift, (k, k))
+    peak, _ = find_peak(spectrum[None], HalfSpectrumSampler(k, k), newton_iterations=5)
+    assert np.allclose(peak.displacement, true_shift, atol=1e-3)
+    assert peak.score == pytest.approx(1.0, abs=1e-3)
+
+
+def test_geometry_follows_eco_rules():
+    g = compute_geometry(np.array([50.0, 30.0]), [6, 4], 4.0, 150**2, 200**2)
+    area = np.prod(g.sample_size)
+    assert 140**2 <= area <= 210**2
+    assert [f[0] for f in g.feature_sizes] == [g.sample_size[0] // 6, g.sample_size[0] // 4]
+    assert all(k % 2 == 1 for f in g.filter_sizes for k in f)
+    tiny = compute_geometry(np.array([8.0, 8.0]), [6, 4], 4.0, 150**2, 200**2)
+    assert tiny.initial_scale < 1  # small targets are upsampled
