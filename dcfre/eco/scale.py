@@ -67,8 +67,8 @@ class ScaleFilter:
         xs = self._features(image, centre_yx, scale)
         first = self.numerator_samples is None
         self.numerator_samples = xs if first else (1 - lr) * self.numerator_samples + lr * xs
-        self.basis = np.linalg.qr(self.numerator_samples)[0].T
-        basis_den = np.linalg.qr(xs)[0].T
+        self.basis = _orthonormal_basis(self.numerator_samples).T
+        basis_den = _orthonormal_basis(xs).T
         self.filter_num = self.label_f[None, :] * np.conj(self._project(self.basis, self.numerator_samples))
         xsf = self._project(basis_den, xs)
         new_den = np.sum(np.abs(xsf) ** 2, axis=0)
@@ -91,6 +91,20 @@ class ScaleFilter:
         if coeffs[0] >= 0:  # not a maximum: keep the sampled best
             return float(self.interp_factors[best])
         return float(-coeffs[1] / (2 * coeffs[0]))
+
+
+def _orthonormal_basis(a: np.ndarray) -> np.ndarray:
+    """Orthonormal basis (d, n) of the column span of ``a`` (d, n), d >> n.
+
+    fDSST only needs *an* orthonormal basis of the span (its filter is invariant to rotations of
+    the basis), so instead of a Householder QR (slow for tall matrices when BLAS threads contend)
+    the small Gram matrix is diagonalized: ``Q = A V diag(s^-1/2)``. Directions with negligible
+    energy are dropped.
+    """
+    gram = a.T @ a
+    values, vectors = np.linalg.eigh(gram)
+    keep = values > values.max() * 1e-10
+    return a @ (vectors[:, keep] / np.sqrt(values[keep]))
 
 
 def _resize_dft(spectrum: np.ndarray, length: int) -> np.ndarray:

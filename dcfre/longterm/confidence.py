@@ -1,0 +1,58 @@
+"""Normalized tracking confidence and target-loss detection (paper section 3.1, eq. 4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class ConfidenceMonitor:
+    """Tracks ``t_conf = r_p / rbar_p`` and declares the target lost.
+
+    ``rbar_p`` is the running average ``eta * r_p + (1 - eta) * rbar_p`` of the score maximum.
+    Two choices the paper leaves open, made here so that an occlusion cannot normalize itself away:
+    ``t_conf`` divides by the average *before* this frame, and the average only absorbs frames that
+    are confident (``t_conf >= tau_min``) — the same frames the model learns from.
+
+    Parameters
+    ----------
+    eta : float
+        Learning rate of the running average (paper: 0.05).
+    tau_min : float
+        Minimum confidence to update models and mine (paper: 0.6).
+    n_loss : int
+        Consecutive low-confidence frames after which the target is declared lost.
+    """
+
+    eta: float
+    tau_min: float
+    n_loss: int
+    average: float | None = None  #: rbar_p, None before the first score
+    low_streak: int = 0  #: consecutive frames below tau_min
+
+    def observe(self, peak_score: float) -> float:
+        """Record the score maximum ``r_p`` of a frame; returns its normalized confidence."""
+        if self.average is None or self.average <= 0:
+            self.average = max(float(peak_score), 1e-12)
+            self.low_streak = 0
+            return 1.0
+        confidence = float(peak_score) / self.average
+        if confidence >= self.tau_min:
+            self.average = self.eta * float(peak_score) + (1 - self.eta) * self.average
+            self.low_streak = 0
+        else:
+            self.low_streak += 1
+        return confidence
+
+    def normalize(self, score: float) -> float:
+        """A score relative to the running average (without recording it)."""
+        return float(score) / self.average if self.average else 0.0
+
+    @property
+    def lost(self) -> bool:
+        """True once ``n_loss`` consecutive frames were below ``tau_min``."""
+        return self.low_streak >= self.n_loss
+
+    def reset_streak(self) -> None:
+        """Forget the low-confidence streak (after a re-detection)."""
+        self.low_streak = 0
