@@ -78,7 +78,7 @@ class FeatureExtractor:
             if spec.name == "deep":
                 block = self._deep(patches)
             elif spec.name == "hog":
-                block = np.stack([hog.fhog(p, spec.cell_size) for p in patches])
+                block = hog.fhog_many(patches, spec.cell_size)
             elif spec.name == "colornames":
                 block = np.stack([cn_features.colornames(_to_uint8(p), spec.cell_size) for p in patches])
             else:  # intensity

@@ -1,0 +1,160 @@
+"""Numba kernels that crop a rectangle of an image and resample it to a fixed grid.
+
+Private module: call :mod:`dcfre.features.sampling`, which validates the input and documents
+the coordinate convention. Resampling is separable: along each axis an output sample is a
+weighted sum of source pixels ("taps"), with weights from :func:`axis_taps`. The kernel first
+combines source rows into one buffer row per output row (contiguous, vectorizable), then
+combines buffer columns into output pixels.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+#: Half the side of a pixel: pixel i covers [i - PIXEL_HALF, i + PIXEL_HALF].
+PIXEL_HALF = 0.5
+
+
+@njit(cache=True)
+def _max_taps(step, n_in):
+    """Upper bound of the taps of one output sample (see :func:`axis_taps`)."""
+    if step <= 1.0:
+        return 2
+    # The interval meets at most ceil(step) + 1 unit cells of the extended image, and at most
+    # the n_in pixels plus the two outside regions (which weigh on the edge pixels).
+    return min(math.ceil(step) + 1, n_in + 2)
+
+
+@njit(cache=True)
+def _add_tap(indices, weights, j, count, index, weight):
+    """Append a tap to sample j, merging it into the previous tap when the index repeats."""
+    if count > 0 and indices[j, count - 1] == index:
+        weights[j, count - 1] += weight
+        return count
+    indices[j, count] = index
+    weights[j, count] = weight
+    return count + 1
+
+
+@njit(cache=True)
+def _area_taps(start, step, n_in, j, indices, weights):
+    """Exact area average of [start + j * step, start + (j + 1) * step]; returns the tap count.
+
+    The image is piecewise constant (pixel i on [i - 0.5, i + 0.5]) and extended by its edge
+    pixels, so the parts of the interval outside [-0.5, n_in - 0.5] weigh on pixel 0 or n_in - 1.
+    """
+    a = start + j * step
+    b = a + step
+    low_edge = -PIXEL_HALF
+    high_edge = n_in - PIXEL_HALF
+    count = 0
+    if a < low_edge:
+        count = _add_tap(indices, weights, j, count, 0, (min(b, low_edge) - a) / step)
+    inner_a = max(a, low_edge)
+    inner_b = min(b, high_edge)
+    if inner_b > inner_a:
+        first = max(math.floor(inner_a + PIXEL_HALF), 0)
+        last = min(math.ceil(inner_b - PIXEL_HALF), n_in - 1)
+        for i in range(first, last + 1):
+            overlap = min(inner_b, i + PIXEL_HALF) - max(inner_a, i - PIXEL_HALF)
+            if overlap > 0.0:
+                count = _add_tap(indices, weights, j, count, i, overlap / step)
+    if b > high_edge:
+        count = _add_tap(indices, weights, j, count, n_in - 1, (b - max(a, high_edge)) / step)
+    return count
+
+
+@njit(cache=True)
+def _linear_taps(start, step, n_in, j, indices, weights):
+    """Linear interpolation between pixel centres at the centre of output sample j (2 taps)."""
+    centre = start + (j + 0.5) * step
+    low = math.floor(centre)
+    fraction = centre - low
+    low_index = int(min(max(low, -1.0), float(n_in)))  # clamp before the cast: no overflow
+    i0 = min(max(low_index, 0), n_in - 1)
+    i1 = min(max(low_index + 1, 0), n_in - 1)
+    count = _add_tap(indices, weights, j, 0, i0, 1.0 - fraction)
+    return _add_tap(indices, weights, j, count, i1, fraction)
+
+
+@njit(cache=True)
+def axis_taps(start, step, n_out, n_in):
+    """Source taps of the n_out samples of one axis.
+
+    Output sample j covers the source interval [start + j * step, start + (j + 1) * step]
+    (pixel coordinates, pixel i centred on i). Downsampling (step > 1): exact area average.
+    Otherwise: linear interpolation at the interval centre. Indices are clamped to
+    [0, n_in - 1] (edge replication).
+
+    Returns
+    -------
+    indices : int64 array (n_out, max_taps)
+        Consecutive source indices ``indices[j, 0] + t`` for the used taps t < counts[j];
+        unused taps repeat the last used index.
+    weights : float32 array (n_out, max_taps), each row summing to 1 (0 for unused taps).
+    counts : int64 array (n_out,), the number of used taps of each sample.
+    """
+    n_taps = _max_taps(step, n_in)
+    indices = np.zeros((n_out, n_taps), dtype=np.int64)
+    weights64 = np.zeros((n_out, n_taps), dtype=np.float64)
+    counts = np.empty(n_out, dtype=np.int64)
+    for j in range(n_out):
+        if step > 1.0:
+            count = _area_taps(start, step, n_in, j, indices, weights64)
+        else:
+            count = _linear_taps(start, step, n_in, j, indices, weights64)
+        for t in range(count, n_taps):
+            indices[j, t] = indices[j, count - 1]
+        counts[j] = count
+    return indices, weights64.astype(np.float32), counts
+
+
+@njit(cache=True)
+def _accumulate_row(buffer, weight, source):
+    """buffer += weight * source (same length; written with plain indices so it vectorizes)."""
+    for m in range(buffer.shape[0]):
+        buffer[m] += weight * np.float32(source[m])
+
+
+@njit(cache=True)
+def _resample(image, row_idx, row_w, row_count, col_idx, col_w, col_count, out):
+    """out[j, l, c] = sum_{s, t} row_w[j, s] col_w[l, t] image[row_idx[j, s], col_idx[l, t], c]."""
+    height, width, channels = image.shape
+    n_out_rows, n_out_cols, _ = out.shape
+    col_low = col_idx.min()
+    col_high = col_idx.max()
+    start = col_low * channels
+    stop = (col_high + 1) * channels
+    flat = image.reshape(height, width * channels)
+    buffer = np.empty(stop - start, dtype=np.float32)
+    for j in range(n_out_rows):
+        buffer[:] = 0.0
+        for s in range(row_count[j]):
+            _accumulate_row(buffer, row_w[j, s], flat[row_idx[j, s], start:stop])
+        out_row = out[j]
+        for l in range(n_out_cols):
+            taps = buffer[(col_idx[l, 0] - col_low) * channels :]
+            for c in range(channels):
+                total = np.float32(0.0)
+                for t in range(col_count[l]):
+                    total += col_w[l, t] * taps[t * channels + c]
+                out_row[l, c] = total
+
+
+@njit(cache=True)
+def crop_resize_kernel(image, top, left, step_y, step_x, out):
+    """Resample the patch whose top-left corner is (top, left) with sample steps (step_y, step_x)."""
+    n_out_rows, n_out_cols, _ = out.shape
+    row_idx, row_w, row_count = axis_taps(top, step_y, n_out_rows, image.shape[0])
+    col_idx, col_w, col_count = axis_taps(left, step_x, n_out_cols, image.shape[1])
+    _resample(image, row_idx, row_w, row_count, col_idx, col_w, col_count, out)
+
+
+@njit(cache=True)
+def crop_resize_many_kernel(image, tops, lefts, steps_y, steps_x, out):
+    """:func:`crop_resize_kernel` for each patch i into out[i]."""
+    for i in range(out.shape[0]):
+        crop_resize_kernel(image, tops[i], lefts[i], steps_y[i], steps_x[i], out[i])

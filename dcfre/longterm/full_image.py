@@ -1,0 +1,159 @@
+"""Score every position of a whole frame with an appearance model's filters (one FFT correlation).
+
+The local model is a continuous filter on the sample period; on the feature grid of a block it
+is the discrete kernel ``gamma[j] = sum_k F[k] b[k] exp(i 2 pi k j / N)`` (``b`` = interpolation
+coefficients), and the score of a sample is the circular convolution of its features with
+``gamma``. Applied to features of the whole (padded) frame, the same kernel gives the score of a
+sample centred at every feature cell, without a loop over crops. Blocks with different cell sizes
+are resampled to the finest grid and summed, as the model sums them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyfftw
+import pyfftw.interfaces.numpy_fft as fftw
+from scipy import ndimage
+
+from dcfre.eco.appearance import AppearanceModel
+from dcfre.fourier import full_from_half
+
+pyfftw.interfaces.cache.enable()  # plans of the interfaces are built once per shape and reused
+
+
+@dataclass
+class FrameFeatures:
+    """Projected features of a whole padded frame at one scale.
+
+    Attributes
+    ----------
+    blocks : list of (C, Hb, Wb) float32
+    top_left : (2,) ndarray
+        Image coordinates (y, x) of the resized frame's top-left edge.
+    scale : float
+        Image pixels per resized pixel.
+    """
+
+    blocks: list
+    top_left: np.ndarray
+    scale: float
+
+
+@dataclass
+class FrameScores:
+    """Score of every candidate target centre on a regular grid over the frame.
+
+    ``values[i, j]`` is the score of a target centred at image position
+    ``origin + (i, j) * step`` (y, x).
+    """
+
+    values: np.ndarray
+    origin: np.ndarray
+    step: float
+
+    def position(self, index) -> np.ndarray:
+        """Image (y, x) of a grid index."""
+        return self.origin + np.asarray(index, dtype=np.float64) * self.step
+
+    def index_of(self, position_yx) -> np.ndarray:
+        """Nearest grid index (clipped to the grid) of an image position."""
+        idx = np.round((np.asarray(position_yx) - self.origin) / self.step).astype(int)
+        return np.clip(idx, 0, np.array(self.values.shape) - 1)
+
+    def value_at(self, position_yx) -> float:
+        return float(self.values[tuple(self.index_of(position_yx))])
+
+
+class FullImageScorer:
+    """Whole-frame scores of one appearance model (its own filters or any other filter set)."""
+
+    def __init__(self, appearance: AppearanceModel):
+        self.appearance = appearance
+        self._finest = int(np.argmin(appearance.extractor.cell_sizes))
+
+    def features(self, image: np.ndarray, scale: float) -> FrameFeatures:
+        """Project the features of the frame resized by ``1 / scale``, padded by half a sample."""
+        geometry = self.appearance.geometry
+        height, width = image.shape[:2]
+        pad = geometry.sample_size.astype(np.float64)  # half a sample on each side
+        out_hw = np.round(np.array([height, width]) / scale + pad).astype(int)
+        patch_hw = out_hw * scale
+        centre = np.array([(height - 1) / 2, (width - 1) / 2])
+        patch = self.appearance._crop_many(image, centre, patch_hw[None, :], (int(out_hw[0]), int(out_hw[1])))
+        raw = self.appearance.extractor(patch)
+        model = self.appearance.model
+        blocks = [np.ascontiguousarray(np.moveaxis((x[0] @ p), -1, 0)) for x, p in zip(raw, model.projections)]
+        return FrameFeatures(blocks, centre - patch_hw / 2, float(scale))
+
+    def kernels(self, filters: list[np.ndarray]) -> list[np.ndarray]:
+        """Spatial correlation kernels (C, N1, N2) of each block for a filter set."""
+        model = self.appearance.model
+        out = []
+        for b, (f, (n1, n2)) in enumerate(zip(filters, self.appearance.geometry.feature_sizes)):
+            g = full_from_half(f * model.interpolation[b])  # (C, K1, K2) centred
+            k1, k2 = g.shape[-2:]
+            folded = np.zeros((g.shape[0], n1, n2), dtype=np.complex128)
+            rows = np.mod(np.arange(k1) - (k1 - 1) // 2, n1)
+            cols = np.mod(np.arange(k2) - (k2 - 1) // 2, n2)
+            np.add.at(folded, (slice(None), rows[:, None], cols[None, :]), g)
+            gamma = np.real(np.fft.ifft2(folded)) * (n1 * n2)  # gamma[j] = sum_k G[k] e^{+i 2 pi k j / N}
+            # correlation kernel h[n] = gamma[-n]
+            out.append(np.roll(gamma[:, ::-1, ::-1], 1, axis=(1, 2)).astype(np.float32))
+        return out
+
+    def score(self, features: FrameFeatures, filter_sets: list[list[np.ndarray]]) -> list[FrameScores]:
+        """Whole-frame score maps, one per filter set, on the finest block's grid."""
+        geometry = self.appearance.geometry
+        cells = self.appearance.extractor.cell_sizes
+        finest = self._finest
+        per_set = [None] * len(filter_sets)
+        kernels = [self.kernels(filters) for filters in filter_sets]
+        grid = None
+        for b, x in enumerate(features.blocks):
+            spectrum = fftw.rfft2(x, axes=(-2, -1))
+            n1, n2 = geometry.feature_sizes[b]
+            valid = (x.shape[1] - n1 + 1, x.shape[2] - n2 + 1)
+            for s, kernel_set in enumerate(kernels):
+                kf = fftw.rfft2(kernel_set[b], s=x.shape[1:], axes=(-2, -1))
+                corr = fftw.irfft2(np.sum(np.conj(kf) * spectrum, axis=0), s=x.shape[1:])[: valid[0], : valid[1]]
+                # entry m is a target centred at (m + N/2) * cell resized pixels
+                if grid is None:
+                    grid = self._grid(features, geometry.feature_sizes[finest], cells[finest], finest)
+                resampled = self._resample(corr, (n1, n2), cells[b], grid)
+                per_set[s] = resampled if per_set[s] is None else per_set[s] + resampled
+        origin, step, _ = grid
+        return [FrameScores(v.astype(np.float32), origin, step) for v in per_set]
+
+    def _grid(self, features: FrameFeatures, size, cell, block):
+        x = features.blocks[block]
+        valid = (x.shape[1] - size[0] + 1, x.shape[2] - size[1] + 1)
+        u0 = np.array([size[0] / 2, size[1] / 2]) * cell  # resized pixels of entry 0
+        origin = features.top_left + u0 * features.scale
+        return origin, cell * features.scale, (valid, u0, cell)
+
+    @staticmethod
+    def _resample(corr: np.ndarray, size, cell: int, grid) -> np.ndarray:
+        (valid, u0, fine_cell) = grid[2]
+        uy = u0[0] + np.arange(valid[0]) * fine_cell
+        ux = u0[1] + np.arange(valid[1]) * fine_cell
+        iy = uy / cell - size[0] / 2
+        ix = ux / cell - size[1] / 2
+        if np.allclose(iy, np.arange(valid[0])) and np.allclose(ix, np.arange(valid[1])):
+            return corr
+        coords = np.meshgrid(iy, ix, indexing="ij")
+        return ndimage.map_coordinates(corr, coords, order=1, mode="nearest")
+
+
+def local_maxima(values: np.ndarray, radius_cells: tuple[int, int], threshold: float, limit: int):
+    """Local maxima of a score map above ``threshold``, strongest first.
+
+    Non-maximum suppression uses a window of ``2 * radius + 1`` cells. Returns a list of
+    ``(index (2,), value)``.
+    """
+    size = (2 * max(int(radius_cells[0]), 1) + 1, 2 * max(int(radius_cells[1]), 1) + 1)
+    peaks = (values == ndimage.maximum_filter(values, size=size, mode="nearest")) & (values >= threshold)
+    idx = np.argwhere(peaks)
+    order = np.argsort(-values[peaks])[:limit]
+    return [(idx[i], float(values[tuple(idx[i])])) for i in order]

@@ -1,0 +1,116 @@
+"""Color Names table (shipped copy) and the per-cell table / intensity features."""
+
+from __future__ import annotations
+
+import hashlib
+from importlib import resources
+
+import numpy as np
+import pytest
+import skimage.data
+
+from dcfre.errors import InputError
+from dcfre.features.colornames import colornames, colornames_table, intensity
+
+#: sha256 of the committed data/colornames_cnnorm.npy file and of the table's raw float32 bytes.
+FILE_SHA256 = "40dfe59dc24e683b9e0f814f67c6fcb052cb0a759284b9f9c77520c74e44e5e2"
+TABLE_SHA256 = "e6a0a45f68cf5880d018f9e2f82dff180e992296d335b0fa8eb253b9db403ec0"
+FIRST_ROW_PREFIX = [0.45975, 0.014802, 0.044289]
+LAST_ROW = [0.0087778, -0.015645, 0.004769, 0.011785, -0.54199, 0.31505, 0.00020476, -0.020282, 0.00021236, -0.34675]
+
+
+def naive_cell_average(per_pixel, cell):
+    rows, cols = per_pixel.shape[0] // cell, per_pixel.shape[1] // cell
+    out = np.zeros((rows, cols, per_pixel.shape[2]))
+    for i in range(rows):
+        for j in range(cols):
+            out[i, j] = per_pixel[i * cell : (i + 1) * cell, j * cell : (j + 1) * cell].mean(axis=(0, 1))
+    return out
+
+
+def naive_colornames(image_uint8, cell):
+    rgb = image_uint8.astype(np.int64)
+    index = rgb[:, :, 0] // 8 + 32 * (rgb[:, :, 1] // 8) + 1024 * (rgb[:, :, 2] // 8)
+    return naive_cell_average(colornames_table()[index].astype(np.float64), cell)
+
+
+def test_committed_file_hash():
+    data = resources.files("dcfre.features").joinpath("data/colornames_cnnorm.npy").read_bytes()
+    assert hashlib.sha256(data).hexdigest() == FILE_SHA256
+
+
+def test_table_content():
+    table = colornames_table()
+    assert table.shape == (32768, 10) and table.dtype == np.float32
+    assert hashlib.sha256(table.tobytes()).hexdigest() == TABLE_SHA256
+    np.testing.assert_array_equal(table[0, :3], np.float32(FIRST_ROW_PREFIX))
+    np.testing.assert_array_equal(table[-1], np.float32(LAST_ROW))
+    assert np.all(np.isfinite(table))
+
+
+def test_table_is_cached_and_read_only():
+    table = colornames_table()
+    assert colornames_table() is table
+    with pytest.raises(ValueError):
+        table[0, 0] = 1.0
+
+
+@pytest.mark.parametrize(("name", "cell"), [("astronaut", 4), ("coffee", 1), ("chelsea", 6)])
+def test_colornames_matches_naive_lookup(name, cell):
+    image = getattr(skimage.data, name)()[37:140, 51:170]
+    features = colornames(image, cell)
+    assert features.shape == (103 // cell, 119 // cell, 10) and features.dtype == np.float32
+    np.testing.assert_allclose(features, naive_colornames(image, cell), rtol=1e-5, atol=1e-6)
+
+
+def test_colornames_on_all_table_rows():
+    # A 32768-pixel image visiting every colour bin once, cell 1: the output is the table itself.
+    levels = np.arange(32768)
+    image = np.stack([(levels % 32) * 8 + 7, (levels // 32 % 32) * 8, (levels // 1024) * 8 + 3], axis=-1)
+    image = image.reshape(128, 256, 3).astype(np.uint8)
+    np.testing.assert_array_equal(colornames(image, 1).reshape(-1, 10), colornames_table())
+
+
+def test_float_input_is_rounded_like_uint8():
+    rng = np.random.default_rng(5)
+    image = rng.integers(0, 256, size=(24, 20, 3), dtype=np.uint8)
+    reference = colornames(image, 4)
+    np.testing.assert_array_equal(colornames(image.astype(np.float32), 4), reference)
+    jitter = rng.uniform(-0.49, 0.49, size=image.shape)
+    noisy = np.clip(image + jitter, -3.0, 300.0).astype(np.float32)
+    np.testing.assert_array_equal(colornames(noisy, 4), reference)
+    # 7.6 rounds to 8, which is the next colour level.
+    low = colornames(np.full((4, 4, 3), 7.4, dtype=np.float32), 4)
+    high = colornames(np.full((4, 4, 3), 7.6, dtype=np.float32), 4)
+    np.testing.assert_allclose(low[0, 0], colornames_table()[0], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(high[0, 0], colornames_table()[1 + 32 + 1024], rtol=1e-6, atol=1e-7)
+    assert not np.allclose(low, high)
+
+
+def test_intensity_matches_naive_average():
+    gray = skimage.data.camera()[10:77, 20:103]
+    features = intensity(gray, 4)
+    assert features.shape == (16, 20, 1) and features.dtype == np.float32
+    expected = naive_cell_average(gray[:, :, None] / 255.0 - 0.5, 4)
+    np.testing.assert_allclose(features, expected, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(intensity(gray.astype(np.float32)[:, :, None], 4), features, atol=1e-7)
+    assert intensity(np.zeros((4, 4), np.uint8), 2).min() == -0.5
+    assert intensity(np.full((4, 4), 255, np.uint8), 2).max() == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(
+    ("function", "image", "cell", "message"),
+    [
+        (colornames, np.zeros((8, 8), np.uint8), 4, "channel"),
+        (colornames, np.zeros((8, 8, 4), np.uint8), 4, "channel"),
+        (colornames, np.zeros((3, 8, 3), np.uint8), 4, "smaller than one"),
+        (colornames, np.zeros((8, 8, 3), complex), 4, "dtype"),
+        (colornames, np.zeros((8, 8, 3), np.uint8), 0, "cell_size"),
+        (intensity, np.zeros((8, 8, 3), np.uint8), 4, "channel"),
+        (intensity, np.zeros((8,), np.uint8), 4, "shape"),
+        (intensity, np.zeros((8, 8), np.uint8), 2.5, "cell_size"),
+    ],
+)
+def test_invalid_input_raises_input_error(function, image, cell, message):
+    with pytest.raises(InputError, match=message):
+        function(image, cell)
