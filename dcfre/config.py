@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from dcfre.errors import InputError
+from dcfre.fusion import FusionConfig  # UPDT fusion parameters live with the fusion code
 
 # ------------------------------------------------------------------------------------------------
 # Features
@@ -115,16 +116,6 @@ class ScaleConfig:
     regularization: float = 1e-2  #: lambda in the filter denominator
     hog_cell_size: int = 4  #: HOG cell of the scale features
     polynomial_interpolation: bool = True  #: parabola through the best interpolated scale
-
-
-@dataclass(frozen=True)
-class FusionConfig:
-    """UPDT maximum-margin fusion of the deep and shallow score maps (parameters chosen here)."""
-
-    kappa: float = 0.5  #: width of Delta(tau) = 1 - exp(-kappa/2 |tau|^2), tau in grid cells
-    mu: float = 0.15  #: regularization of the fusion weights
-    n_candidates: int = 5  #: peaks per map considered as t*
-    beta_deep_default: float = 0.6  #: fallback weight when the QP is degenerate
 
 
 RedetectMode = Literal["off", "local", "global"]
