@@ -61,6 +61,18 @@ class FeatureConfig:
     normalize_dim: bool = True  #: scale with the number of channels
 
 
+@dataclass(frozen=True)
+class AugmentationConfig:
+    """First-frame data augmentation of UPDT's deep model (Bhat et al., ECCV 2018, section 3.2)."""
+
+    flip: bool = True  #: horizontal flip
+    rotations: tuple[float, ...] = (5.0, -5.0, 10.0, -10.0, 20.0, -20.0, 30.0, -30.0)  #: degrees
+    blurs: tuple[tuple[float, float], ...] = ((2.0, 0.2), (0.2, 2.0), (2.0, 2.0))  #: Gaussian sigmas (y, x), px
+    dropout_copies: int = 4  #: copies of the sample with random feature channels dropped
+    dropout_rate: float = 0.2  #: fraction of channels dropped in each copy
+    seed: int = 0  #: random generator seed (dropout masks)
+
+
 # ------------------------------------------------------------------------------------------------
 # One ECO appearance model
 # ------------------------------------------------------------------------------------------------
@@ -94,7 +106,7 @@ class ECOConfig:
     reg_sparsity_threshold: float = 0.05  #: relative magnitude below which its DFT is zeroed (ECO)
     interpolation_bicubic_a: float = -0.75  #: cubic interpolation kernel parameter (ECO)
     newton_iterations: int = 5  #: sub-grid refinement of the score maximum (ECO)
-    augment: bool = False  #: first-frame data augmentation (UPDT deep model)
+    augment: AugmentationConfig | None = None  #: first-frame data augmentation (UPDT deep model)
     fft_threads: int = 1  #: pyFFTW threads
 
 
@@ -169,9 +181,42 @@ def _eco_hc() -> TrackerConfig:
     return TrackerConfig(name="eco-hc", local=ECOConfig(), longterm=LongTermConfig(redetect="off"))
 
 
+def _eco_deep_settings(features: FeatureConfig, **fields) -> ECOConfig:
+    """ECO's settings for deep features (OTB): larger sample, more samples, weaker preconditioning."""
+    base = dict(
+        features=features, search_area_scale=4.5, min_image_sample_size=200.0**2,
+        max_image_sample_size=250.0**2, output_sigma_factor=1.0 / 12, n_samples=50, skip_after_frame=1,
+        cg_forgetting_rate=75.0, precond_data_param=0.3, precond_reg_param=0.015, precond_proj_param=35.0,
+        projection_reg=5e-8,
+    )
+    base.update(fields)
+    return ECOConfig(**base)
+
+
+def _eco() -> TrackerConfig:
+    """ECO with deep features: one model on CNN (EfficientNet-Lite0 stride 16) + HOG (cell 4) features.
+
+    Scale is estimated with the fDSST filter (ECO-HC's) instead of ECO's 5-scale search: same
+    accuracy class at a fifth of the deep-feature cost.
+    """
+    features = FeatureConfig(hog=HogConfig(cell_size=4, compressed_dim=10), colornames=None, deep=DeepConfig())
+    return TrackerConfig(name="eco", local=_eco_deep_settings(features), longterm=LongTermConfig(redetect="off"))
+
+
+def _updt() -> TrackerConfig:
+    """UPDT: a deep model (CNN features, wide label 1/4, augmented first frame) and a shallow model
+    (HOG + Color Names, narrow label 1/16, ECO-HC settings), trained independently and fused with
+    the adaptive maximum-margin weights. Long-term mode: global re-detection (the paper's method)."""
+    deep_features = FeatureConfig(hog=None, colornames=None, deep=DeepConfig())
+    deep = _eco_deep_settings(deep_features, output_sigma_factor=1.0 / 4, augment=AugmentationConfig())
+    return TrackerConfig(name="updt", local=ECOConfig(), deep=deep, longterm=LongTermConfig(redetect="global"))
+
+
 #: preset name -> factory of its configuration
 PRESETS = {
     "eco-hc": _eco_hc,
+    "eco": _eco,
+    "updt": _updt,
 }
 
 

@@ -239,3 +239,18 @@ def full_from_half(xf: np.ndarray) -> np.ndarray:
     """Centred full spectrum (..., k1, k2) from a centred half spectrum (..., k1, kh)."""
     mirror = np.conj(xf[..., ::-1, :0:-1])  # G[-ky, -kx] for kx = kh-1 .. 1
     return np.concatenate([mirror, xf], axis=-1)
+
+
+def pad_spectrum(xf: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Zero-pad a centred half spectrum (..., k1, kh) to the odd grid ``size`` (no coefficient lost).
+
+    The function it represents is unchanged; only the grid it is sampled on becomes finer.
+    """
+    k1, kh = xf.shape[-2:]
+    out_kh = (size[1] + 1) // 2
+    if size[0] < k1 or out_kh < kh:
+        raise ValueError(f"cannot pad a ({k1}, {kh}) spectrum to the smaller grid {size}")
+    out = np.zeros(xf.shape[:-2] + (size[0], out_kh), dtype=xf.dtype)
+    r0 = (size[0] - k1) // 2
+    out[..., r0:r0 + k1, :kh] = xf
+    return out

@@ -18,10 +18,19 @@ import numpy as np
 
 from dcfre.config import TrackerConfig, apply_overrides, preset
 from dcfre.eco.appearance import AppearanceModel, Detection
-from dcfre.eco.geometry import compute_geometry
+from dcfre.eco.augment import augment_first_sample
+from dcfre.eco.geometry import compute_geometry, geometry_for_side
+from dcfre.eco.peak import newton_refine, wrap_displacement
 from dcfre.eco.scale import ScaleFilter
 from dcfre.errors import InputError
 from dcfre.features.extractor import FeatureExtractor
+from dcfre.fourier import HalfSpectrumSampler, pad_spectrum
+from dcfre.fusion import fuse_scores
+from dcfre.longterm.confidence import ConfidenceMonitor
+from dcfre.longterm.full_image import FullImageScorer
+from dcfre.longterm.global_model import GlobalModel
+from dcfre.longterm.mining import mine_hard_negatives
+from dcfre.longterm.redetect import choose_candidate
 
 
 @dataclass
@@ -55,8 +64,25 @@ class TrackState:
     info: dict = field(default_factory=dict)
 
 
+TRACKING, LOST = "tracking", "lost"
+
+
+@dataclass
+class _Localization:
+    """Where the local model(s) put the target in one frame."""
+
+    position: np.ndarray  #: new centre (y, x), image pixels
+    scale_index: int  #: which searched scale won
+    detections: list  #: one Detection per appearance model
+    confidence_score: float  #: r_p of the confidence model
+    score_map: np.ndarray  #: centred (fused) score map, for display
+
+
 class Tracker:
-    """Long-term DCF tracker (ECO / UPDT local model + re-detection, depending on the preset)."""
+    """Long-term DCF tracker: ECO or UPDT local model, confidence, mining, global model, re-detection.
+
+    Build it with :meth:`from_preset`; see :mod:`dcfre.config` for every parameter.
+    """
 
     def __init__(self, config: TrackerConfig):
         self.config = config
@@ -84,47 +110,181 @@ class Tracker:
         target_size = np.array([box[3], box[2]], dtype=np.float64)
         self.position = np.array([box[1] + (box[3] - 1) / 2, box[0] + (box[2] - 1) / 2])
 
-        extractor = FeatureExtractor(cfg.local.features, self.color)
-        geometry = compute_geometry(
-            target_size, extractor.cell_sizes, cfg.local.search_area_scale,
-            cfg.local.min_image_sample_size, cfg.local.max_image_sample_size,
-        )
-        self.geometry = geometry
-        self.base_target_size = geometry.base_target_size
-        self.scale = geometry.initial_scale
-        self._init_scale_limits(geometry)
-        self._models = [AppearanceModel(cfg.local, geometry, extractor)]
+        self._build_models(target_size)
         for model in self._models:
-            model.initialize(frame, self.position, self.scale)
+            augment = None
+            if model.config.augment is not None:
+                aug_cfg = model.config.augment
+                augment = lambda app, im, c, s, blocks: augment_first_sample(app, im, c, s, blocks, aug_cfg)  # noqa: E731
+            model.initialize(frame, self.position, self.scale, augment=augment)
 
+        self._scale_filter = None
         if cfg.scale is not None:
             self._scale_filter = ScaleFilter(cfg.scale, self.base_target_size)
             self._scale_filter.update(frame, self.position, self.scale)
-        step = cfg.search_scale_step
         n = cfg.n_search_scales
-        self._search_factors = step ** (np.arange(n) - (n - 1) / 2)
+        self._search_factors = cfg.search_scale_step ** (np.arange(n) - (n - 1) / 2)
+
+        lt = cfg.longterm
+        self.mode = lt.redetect
+        self.monitor = ConfidenceMonitor(lt.eta, lt.tau_min, lt.n_loss)
+        self.state = TRACKING
+        self.frames_lost = 0
+        self.frames_since_mining = 0
+        self.global_model = GlobalModel(self._confidence_model, lt) if self.mode == "global" else None
+        self.scorer = FullImageScorer(self._confidence_model) if self.mode != "off" else None
         self.frame_number = 1
-        return TrackState(self.box, 1.0, True, "tracking", None, 1)
+        self._last_confident = (frame, self.position.copy(), self.scale, 1)
+        if self.global_model is not None:
+            self._mine(frame, self.position, self.scale, 1)
+        return TrackState(self.box, 1.0, True, TRACKING, None, 1)
 
     def track(self, frame: np.ndarray) -> TrackState:
-        """Locate the target in the next frame and update the model."""
+        """Locate the target in the next frame (or look for it while lost) and update the models."""
         if self.frame_number == 0:
             raise InputError("track() called before initialize()")
         frame = prepare_frame(frame, expected_shape=self.frame_size, color=self.color)
         self.frame_number += 1
-        model = self._models[0]
-        detection = model.detect(frame, self.position, self.scale * self._search_factors)
-        self._move_to(detection, model, frame)
-        model.learn(detection, self.position, self.frame_number)
+        if self.state == LOST:
+            return self._search_lost_target(frame)
+
+        loc = self._localize(frame)
+        self.position = np.clip(loc.position, 0, np.asarray(self.frame_size) - 1)
+        self.scale *= self._search_factors[loc.scale_index]
         if self._scale_filter is not None:
-            self._scale_filter.update(frame, self.position, self.scale)
-        return TrackState(self.box, 1.0, True, "tracking", _centred_map(detection), self.frame_number)
+            self.scale *= self._scale_filter.estimate(frame, self.position, self.scale)
+        self.scale = float(np.clip(self.scale, self.min_scale, self.max_scale))
+
+        confidence = self.monitor.observe(loc.confidence_score)
+        confident = confidence >= self.config.longterm.tau_min
+        if self.mode == "off" or confident:
+            self._learn(frame, loc)
+        if confident:
+            self._last_confident = (frame, self.position.copy(), self.scale, self.frame_number)
+            self.frames_since_mining += 1
+            if self.global_model is not None and self.frames_since_mining >= self.config.longterm.n_hn:
+                self._mine(frame, self.position, self.scale, self.frame_number)
+        info = {"peak_score": loc.confidence_score}
+        if self.mode != "off" and self.monitor.lost:
+            self._declare_lost()
+            return TrackState(self.box, confidence, False, LOST, loc.score_map, self.frame_number, info)
+        return TrackState(self.box, confidence, True, TRACKING, loc.score_map, self.frame_number, info)
 
     @property
     def box(self) -> np.ndarray:
         """Current box ``x, y, w, h``."""
         h, w = self.base_target_size * self.scale
         return np.array([self.position[1] - (w - 1) / 2, self.position[0] - (h - 1) / 2, w, h])
+
+    # ------------------------------------------------------------------------------ models
+    def _build_models(self, target_size: np.ndarray) -> None:
+        """Appearance models sharing one sample geometry (so that their scores can be fused)."""
+        cfg = self.config
+        configs = [c for c in (cfg.deep, cfg.local) if c is not None]
+        extractors = [FeatureExtractor(c.features, self.color) for c in configs]
+        all_cells = [cell for e in extractors for cell in e.cell_sizes]
+        stride = max((e.size_multiple for e in extractors), default=1)
+        lead = configs[0]  # the deep model's sample settings when there is one
+        shared = compute_geometry(target_size, all_cells, lead.search_area_scale, lead.min_image_sample_size,
+                                  lead.max_image_sample_size, stride_multiple=stride)
+        self.base_target_size = shared.base_target_size
+        self.scale = shared.initial_scale
+        self._models = []
+        for c, e in zip(configs, extractors):
+            geometry = geometry_for_side(shared.base_target_size, shared.initial_scale,
+                                         int(shared.sample_size[0]), e.cell_sizes)
+            self._models.append(AppearanceModel(c, geometry, e))
+        self.geometry = shared
+        self._init_scale_limits(shared)
+        # the deep model (first) drives confidence and re-detection when there is one (paper 3)
+        self._confidence_model = self._models[0]
+        if len(self._models) > 1:
+            k1 = max(m.geometry.output_size[0] for m in self._models)
+            k2 = max(m.geometry.output_size[1] for m in self._models)
+            self._fusion_grid = (k1, k2)
+            self._fusion_sampler = HalfSpectrumSampler(k1, k2)
+
+    def _localize(self, frame: np.ndarray) -> _Localization:
+        scales = self.scale * self._search_factors
+        detections = [m.detect(frame, self.position, scales) for m in self._models]
+        conf_score = detections[0].peak.score
+        if len(detections) == 1:
+            det, model = detections[0], self._models[0]
+            position = det.sample_centre + model.displacement_pixels(det)
+            return _Localization(position, det.peak.scale_index, detections, conf_score, _centred_map(det))
+        return self._fuse(detections, conf_score)
+
+    def _fuse(self, detections, conf_score) -> _Localization:
+        """UPDT: fuse deep and shallow scores on a common grid, then refine the fused maximum."""
+        grid = self._fusion_grid
+        best = None
+        for s in range(len(self._search_factors)):
+            spectra = [pad_spectrum(d.score_spectra[s], grid) for d in detections]
+            maps = [self._fusion_sampler(sp) for sp in spectra]
+            fused = fuse_scores(maps[0], maps[1], self.config.fusion)
+            start = wrap_displacement(np.array(fused.peak_index), grid)
+            spectrum = (fused.beta_deep * spectra[0] + fused.beta_shallow * spectra[1]).astype(np.complex64)
+            t, value = newton_refine(spectrum, start, grid, self._models[-1].config.newton_iterations)
+            if best is None or value > best[1]:
+                best = (t, value, s, fused.score)
+        t, _, s, fused_map = best
+        cells_to_pixels = self.geometry.sample_size / np.asarray(grid, dtype=np.float64)
+        position = detections[0].sample_centre + t * cells_to_pixels * detections[0].scales[s]
+        return _Localization(position, s, detections, conf_score, np.fft.fftshift(fused_map))
+
+    def _learn(self, frame: np.ndarray, loc: _Localization) -> None:
+        for model, detection in zip(self._models, loc.detections):
+            # learn from the winning scale's sample, re-centred on the fused position
+            detection.peak = type(detection.peak)(detection.peak.displacement, detection.peak.score, loc.scale_index)
+            model.learn(detection, self.position, self.frame_number)
+        if self._scale_filter is not None:
+            self._scale_filter.update(frame, self.position, self.scale)
+
+    # ------------------------------------------------------------------------------ long-term
+    def _mine(self, frame: np.ndarray, position: np.ndarray, scale: float, frame_number: int) -> None:
+        """Hard-negative mining in a confidently tracked frame (paper 3.2)."""
+        lt = self.config.longterm
+        model = self._confidence_model
+        scores = self.scorer.score(self.scorer.features(frame, scale), [model.model.filters])[0]
+        reference = self.monitor.average or scores.value_at(position)
+        target_size = self.base_target_size * scale
+        found = mine_hard_negatives(scores, position, target_size, reference, lt.tau_hn,
+                                    lt.max_distractors_per_round, frame_number)
+        if found:
+            self.global_model.add_distractors(frame, found, scale)
+        self.frames_since_mining = 0
+
+    def _declare_lost(self) -> None:
+        """Enter re-detection mode; with the global model, mine the last confident frame and train."""
+        self.state = LOST
+        self.frames_lost = 0
+        if self.global_model is not None:
+            frame, position, scale, number = self._last_confident
+            self._mine(frame, position, scale, number)
+            self.global_model.train()
+
+    def _search_lost_target(self, frame: np.ndarray) -> TrackState:
+        """Re-detection every ``n_redetection`` frames while lost (paper 3.3)."""
+        lt = self.config.longterm
+        self.frames_lost += 1
+        if (self.frames_lost - 1) % lt.n_redetection != 0:
+            return TrackState(self.box, 0.0, False, LOST, None, self.frame_number)
+        if self.global_model is not None and (self.global_model.pending or not self.global_model.ready):
+            self.global_model.train()
+        filter_sets = [self._confidence_model.model.filters]
+        if self.global_model is not None:
+            filter_sets.append(self.global_model.filters)
+        scores = self.scorer.score(self.scorer.features(frame, self.scale), filter_sets)
+        result = choose_candidate(scores[0], scores[1] if len(scores) > 1 else None,
+                                  self.monitor.average, lt.tau_redetection)
+        info = {"local_confidence": result.local_confidence, "global_confidence": result.global_confidence}
+        if not result.found:
+            return TrackState(self.box, min(result.local_confidence, result.global_confidence), False, LOST,
+                              None, self.frame_number, info)
+        self.position = np.clip(result.position, 0, np.asarray(self.frame_size) - 1)
+        self.state = TRACKING
+        self.monitor.reset_streak()
+        return TrackState(self.box, result.local_confidence, True, "redetected", None, self.frame_number, info)
 
     # ------------------------------------------------------------------------------ internals
     def _init_scale_limits(self, geometry) -> None:
@@ -134,16 +294,6 @@ class Tracker:
         max_rel = np.min(np.asarray(self.frame_size) / geometry.base_target_size)
         self.min_scale = step ** math.ceil(math.log(min_rel) / math.log(step))
         self.max_scale = step ** math.floor(math.log(max(max_rel, 1.0)) / math.log(step))
-
-    def _move_to(self, detection: Detection, model: AppearanceModel, frame: np.ndarray) -> None:
-        """New position (and scale) from a detection, then the scale filter's estimate."""
-        displacement = model.displacement_pixels(detection)
-        position = detection.sample_centre + displacement
-        self.position = np.clip(position, 0, np.asarray(self.frame_size) - 1)
-        self.scale *= self._search_factors[detection.peak.scale_index]
-        if self._scale_filter is not None:
-            self.scale *= self._scale_filter.estimate(frame, self.position, self.scale)
-        self.scale = float(np.clip(self.scale, self.min_scale, self.max_scale))
 
 
 # ------------------------------------------------------------------------------------------------

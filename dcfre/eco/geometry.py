@@ -100,14 +100,19 @@ def compute_geometry(
     if best_odd < 0:  # no offset satisfied the stride: round up to a multiple of it
         best_side = int(math.ceil(base / stride_multiple) * stride_multiple)
 
-    sample_size = np.array([best_side, best_side], dtype=np.int64)
-    feature_sizes = [(int(best_side // c), int(best_side // c)) for c in cell_sizes]
+    return geometry_for_side(base_target_size, scale, int(best_side), cell_sizes)
+
+
+def geometry_for_side(base_target_size: np.ndarray, initial_scale: float, side: int,
+                      cell_sizes: list[int]) -> SampleGeometry:
+    """Feature and filter grids for a given square sample side (shared by several models)."""
+    feature_sizes = [(side // c, side // c) for c in cell_sizes]
     filter_sizes = [(odd_size(h), odd_size(w)) for h, w in feature_sizes]
     output_size = (max(f[0] for f in filter_sizes), max(f[1] for f in filter_sizes))
     return SampleGeometry(
-        base_target_size=base_target_size,
-        initial_scale=scale,
-        sample_size=sample_size,
+        base_target_size=np.asarray(base_target_size, dtype=np.float64),
+        initial_scale=float(initial_scale),
+        sample_size=np.array([side, side], dtype=np.int64),
         feature_sizes=feature_sizes,
         filter_sizes=filter_sizes,
         output_size=output_size,

@@ -60,12 +60,37 @@ def evaluate_series(spectrum: np.ndarray, t: np.ndarray, size: tuple[int, int]):
     return value, grad, hess
 
 
+def newton_refine(spectrum: np.ndarray, start: np.ndarray, size: tuple[int, int], iterations: int):
+    """Maximize the Fourier series ``spectrum`` (K1, Kh) by Newton's method from ``start`` (cells).
+
+    A step that leaves the unit neighbourhood or does not increase the score is rejected and the
+    iteration stops there. Returns ``(t, value)`` with ``t`` wrapped to ``[-K/2, K/2)``.
+    """
+    t = np.asarray(start, dtype=np.float64)
+    best = None
+    for _ in range(iterations):
+        value, grad, hess = evaluate_series(spectrum, t, size)
+        best = value if best is None else max(best, value)
+        try:
+            step = -np.linalg.solve(hess, grad)
+        except np.linalg.LinAlgError:
+            break
+        if not np.all(np.isfinite(step)) or np.any(np.abs(step) > 1.0):
+            break
+        new_value = evaluate_series(spectrum, t + step, size)[0]
+        if new_value < value:
+            break
+        t, best = t + step, new_value
+    if best is None:
+        best = evaluate_series(spectrum, t, size)[0]
+    return wrap_displacement(t, size), float(best)
+
+
 def find_peak(spectra: np.ndarray, sampler: HalfSpectrumSampler, newton_iterations: int) -> tuple[Peak, np.ndarray]:
     """Maximum over a stack of score spectra (S, K1, Kh).
 
     The maps are sampled on their grid to find the best cell (over all scales), which is then
-    refined by Newton's method on the continuous Fourier series; a Newton step that does not
-    increase the score is rejected (the grid maximum is then kept).
+    refined by :func:`newton_refine` on the continuous Fourier series.
 
     Returns
     -------
@@ -75,24 +100,8 @@ def find_peak(spectra: np.ndarray, sampler: HalfSpectrumSampler, newton_iteratio
     """
     size = (sampler.k1, sampler.k2)
     maps = np.stack([sampler(s) for s in spectra])
-    flat = int(np.argmax(maps))
-    scale_index, iy, ix = np.unravel_index(flat, maps.shape)
-    t = wrap_displacement(np.array([iy, ix]), size)
-    spectrum = spectra[scale_index]
-    best = float(maps[scale_index, iy, ix])
-    for _ in range(newton_iterations):
-        value, grad, hess = evaluate_series(spectrum, t, size)
-        best = max(best, value)
-        try:
-            step = -np.linalg.solve(hess, grad)
-        except np.linalg.LinAlgError:
-            break
-        candidate = t + step
-        if not np.all(np.isfinite(candidate)) or np.any(np.abs(step) > 1.0):
-            break
-        new_value = evaluate_series(spectrum, candidate, size)[0]
-        if new_value < value:
-            break
-        t, best = candidate, new_value
-    t = wrap_displacement(t, size)
-    return Peak(displacement=t, score=best, scale_index=int(scale_index)), maps
+    scale_index, iy, ix = np.unravel_index(int(np.argmax(maps)), maps.shape)
+    start = wrap_displacement(np.array([iy, ix]), size)
+    t, value = newton_refine(spectra[scale_index], start, size, newton_iterations)
+    value = max(value, float(maps[scale_index, iy, ix]))
+    return Peak(displacement=t, score=value, scale_index=int(scale_index)), maps

@@ -48,15 +48,14 @@ class ScaleFilter:
 
     def _features(self, image: np.ndarray, centre_yx: np.ndarray, scale: float) -> np.ndarray:
         """HOG descriptors of the target at every sampled scale, shape (d, n_scales)."""
-        from dcfre.features.hog import fhog
+        from dcfre.features.hog import fhog_many
         from dcfre.features.sampling import crop_and_resize_many
 
         sizes = np.floor(self.base_target_size[None, :] * (scale * self.size_factors)[:, None])
         sizes = np.maximum(sizes, 2)
         patches = crop_and_resize_many(image, centre_yx, sizes, tuple(int(v) for v in self.model_size))
-        cell = self.config.hog_cell_size
-        feats = [fhog(p, cell).reshape(-1) for p in patches]
-        return np.stack(feats, axis=1).astype(np.float64)
+        feats = fhog_many(patches, self.config.hog_cell_size)
+        return feats.reshape(len(feats), -1).T.astype(np.float64)
 
     def _project(self, basis: np.ndarray, features: np.ndarray) -> np.ndarray:
         return np.fft.fft((basis @ features) * self.window[None, :], axis=1)

@@ -58,6 +58,11 @@ class FeatureExtractor:
     def cell_sizes(self) -> list[int]:
         return [s.cell_size for s in self.specs]
 
+    @property
+    def size_multiple(self) -> int:
+        """Sample sides must be a multiple of this (the CNN's input granularity), else 1."""
+        return self._deep.size_multiple if self.config.deep is not None else 1
+
     def __call__(self, patches: np.ndarray) -> list[np.ndarray]:
         """Features of a batch of patches.
 
@@ -76,7 +81,8 @@ class FeatureExtractor:
         out = []
         for spec in self.specs:
             if spec.name == "deep":
-                block = self._deep(patches)
+                rgb = patches if patches.ndim == 4 else np.repeat(patches[..., None], 3, axis=-1)
+                block = self._deep(rgb)
             elif spec.name == "hog":
                 block = hog.fhog_many(patches, spec.cell_size)
             elif spec.name == "colornames":

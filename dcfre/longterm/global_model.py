@@ -1,0 +1,71 @@
+"""The global appearance model (paper section 3.3): the local model retrained against distractors."""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from dcfre.config import LongTermConfig
+from dcfre.eco.appearance import AppearanceModel
+from dcfre.eco.optimize import conjugate_gradient
+from dcfre.longterm.mining import Distractor
+
+
+class GlobalModel:
+    """Filter trained on the target samples (positive label) and mined distractors (negative label).
+
+    It shares features and projection with the local model it is built from, so it costs only an
+    extra filter; the distractor memory is bounded (oldest first out).
+
+    Parameters
+    ----------
+    local : AppearanceModel
+        The model whose features, projection and sample memory are shared.
+    config : LongTermConfig
+    """
+
+    def __init__(self, local: AppearanceModel, config: LongTermConfig):
+        self.local = local
+        self.config = config
+        self.distractors: deque[tuple[Distractor, list[np.ndarray]]] = deque(maxlen=config.max_distractors)
+        self.filters: list[np.ndarray] | None = None
+        self.pending = False  # distractors added since the last training
+
+    def add_distractors(self, image: np.ndarray, distractors: list[Distractor], scale: float) -> None:
+        """Extract and store a sample centred on each distractor (at the target's scale)."""
+        model = self.local.model
+        for d in distractors:
+            blocks = self.local.sample_features(image, d.position, np.array([scale]))
+            spectra = [s[0] for s in model.spectra(blocks)]
+            self.distractors.append((d, spectra))
+            self.pending = True
+
+    def train(self) -> None:
+        """Initialize from the local filter and run a fixed number of CG iterations (paper 3.3)."""
+        model = self.local.model
+        start = [f.copy() for f in model.filters]
+        if not self.distractors:
+            self.filters = start
+            self.pending = False
+            return
+        cfg = self.config
+        n = len(self.distractors)
+        extra = [np.stack([spectra[b] for _, spectra in self.distractors]) for b in range(len(start))]
+        weights = np.full(n, cfg.distractor_weight / n, dtype=np.float64)
+        labels = np.broadcast_to(-cfg.negative_label_scale * model.label, (n,) + model.label.shape)
+        problem = model.filter_problem(extra, weights, labels)
+        # the data term now sums to 1 + distractor_weight; rescale the target part's weights to keep
+        # the balance between data and regularization that the local model was trained with
+        problem.sample_weights = (problem.sample_weights / (1 + cfg.distractor_weight)).astype(np.float32)
+        precond = model._filter_preconditioner(model.sample_energy)
+        self.filters, _, _ = conjugate_gradient(
+            problem.apply, problem.rhs(), start, precond, problem.inner, cfg.global_cg_iterations,
+            fletcher_reeves=True,
+        )
+        self.filters = [f.astype(np.complex64) for f in self.filters]
+        self.pending = False
+
+    @property
+    def ready(self) -> bool:
+        return self.filters is not None
