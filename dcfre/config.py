@@ -145,6 +145,7 @@ class LongTermConfig:
     tau_hn: float = 0.3  #: normalized score above which a background region is a distractor (paper)
     n_redetection: int = 15  #: frames between re-detection attempts while lost (paper 4.1)
     tau_redetection: float = 0.7  #: candidate threshold relative to the running score (paper 4.1)
+    local_check_while_lost: bool = True  #: also test the last position every lost frame (cheap; not in paper)
     global_cg_iterations: int = 15  #: CG iterations training the global model (not in paper)
     max_distractors: int = 30  #: bounded distractor memory (oldest dropped first)
     max_distractors_per_round: int = 5  #: strongest distractors kept from one mining round

@@ -20,7 +20,8 @@ from dcfre.config import TrackerConfig, apply_overrides, preset
 from dcfre.eco.appearance import AppearanceModel, Detection
 from dcfre.eco.augment import augment_first_sample
 from dcfre.eco.geometry import compute_geometry, geometry_for_side
-from dcfre.eco.peak import newton_refine, wrap_displacement
+from dcfre.eco.operators import score_spectrum
+from dcfre.eco.peak import evaluate_series, newton_refine, wrap_displacement
 from dcfre.eco.scale import ScaleFilter
 from dcfre.errors import InputError
 from dcfre.features.extractor import FeatureExtractor
@@ -267,10 +268,14 @@ class Tracker:
         """Re-detection every ``n_redetection`` frames while lost (paper 3.3)."""
         lt = self.config.longterm
         self.frames_lost += 1
-        if (self.frames_lost - 1) % lt.n_redetection != 0:
-            return TrackState(self.box, 0.0, False, LOST, None, self.frame_number)
         if self.global_model is not None and (self.global_model.pending or not self.global_model.ready):
             self.global_model.train()
+        if (self.frames_lost - 1) % lt.n_redetection != 0:
+            if lt.local_check_while_lost:
+                recovered = self._check_last_position(frame)
+                if recovered is not None:
+                    return recovered
+            return TrackState(self.box, 0.0, False, LOST, None, self.frame_number)
         filter_sets = [self._confidence_model.model.filters]
         if self.global_model is not None:
             filter_sets.append(self.global_model.filters)
@@ -285,6 +290,30 @@ class Tracker:
         self.state = TRACKING
         self.monitor.reset_streak()
         return TrackState(self.box, result.local_confidence, True, "redetected", None, self.frame_number, info)
+
+    def _check_last_position(self, frame: np.ndarray) -> TrackState | None:
+        """Cheap re-detection near the last position: the local (and global) score of the usual
+        search sample must pass the re-detection threshold (targets often reappear where they hid)."""
+        lt = self.config.longterm
+        loc = self._localize(frame)
+        threshold = self.monitor.average * lt.tau_redetection
+        if loc.confidence_score < threshold:
+            return None
+        detection = loc.detections[0]
+        global_score = loc.confidence_score
+        if self.global_model is not None:
+            model = self._confidence_model
+            spectra = [z[detection.peak.scale_index:detection.peak.scale_index + 1] for z in detection.spectra]
+            spectrum = score_spectrum(self.global_model.filters, spectra, model.model.layout)[0]
+            global_score = evaluate_series(spectrum, detection.peak.displacement, model.geometry.output_size)[0]
+            if global_score < threshold:
+                return None
+        self.position = np.clip(loc.position, 0, np.asarray(self.frame_size) - 1)
+        self.state = TRACKING
+        self.monitor.reset_streak()
+        confidence = self.monitor.normalize(loc.confidence_score)
+        info = {"local_confidence": confidence, "global_confidence": self.monitor.normalize(global_score)}
+        return TrackState(self.box, confidence, True, "redetected", loc.score_map, self.frame_number, info)
 
     # ------------------------------------------------------------------------------ internals
     def _init_scale_limits(self, geometry) -> None:

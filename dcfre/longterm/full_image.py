@@ -78,7 +78,8 @@ class FullImageScorer:
         geometry = self.appearance.geometry
         height, width = image.shape[:2]
         pad = geometry.sample_size.astype(np.float64)  # half a sample on each side
-        out_hw = np.round(np.array([height, width]) / scale + pad).astype(int)
+        multiple = self.appearance.extractor.size_multiple  # CNN input granularity
+        out_hw = (np.ceil((np.array([height, width]) / scale + pad) / multiple) * multiple).astype(int)
         patch_hw = out_hw * scale
         centre = np.array([(height - 1) / 2, (width - 1) / 2])
         patch = self.appearance._crop_many(image, centre, patch_hw[None, :], (int(out_hw[0]), int(out_hw[1])))
