@@ -11,6 +11,7 @@ tracker returns boxes in the convention it was initialized with).
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, field
 
@@ -32,6 +33,8 @@ from dcfre.longterm.full_image import FullImageScorer
 from dcfre.longterm.global_model import GlobalModel
 from dcfre.longterm.mining import mine_hard_negatives
 from dcfre.longterm.redetect import choose_candidate
+
+logger = logging.getLogger("dcfre")
 
 
 @dataclass
@@ -150,6 +153,9 @@ class Tracker:
             return self._search_lost_target(frame)
 
         loc = self._localize(frame)
+        if not np.isfinite(loc.confidence_score) or not np.all(np.isfinite(loc.position)):
+            logger.warning("frame %d: non-finite score; keeping the previous position", self.frame_number)
+            loc.position, loc.confidence_score = self.position.copy(), 0.0
         self.position = np.clip(loc.position, 0, np.asarray(self.frame_size) - 1)
         self.scale *= self._search_factors[loc.scale_index]
         if self._scale_filter is not None:
@@ -238,6 +244,11 @@ class Tracker:
             # learn from the winning scale's sample, re-centred on the fused position
             detection.peak = type(detection.peak)(detection.peak.displacement, detection.peak.score, loc.scale_index)
             model.learn(detection, self.position, self.frame_number)
+            if not model.model.is_finite():
+                # never let NaN/Inf propagate: report it and relearn this model from the current frame
+                logger.warning("frame %d: non-finite values in the %s model; re-initializing it",
+                               self.frame_number, "+".join(s.name for s in model.extractor.specs))
+                model.initialize(frame, self.position, self.scale)
         if self._scale_filter is not None:
             self._scale_filter.update(frame, self.position, self.scale)
 
