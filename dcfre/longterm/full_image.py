@@ -18,6 +18,7 @@ import pyfftw.interfaces.numpy_fft as fftw
 from scipy import ndimage
 
 from dcfre.eco.appearance import AppearanceModel
+from dcfre.eco.model import project_channels
 from dcfre.fourier import full_from_half
 
 pyfftw.interfaces.cache.enable()  # plans of the interfaces are built once per shape and reused
@@ -85,7 +86,8 @@ class FullImageScorer:
         patch = self.appearance._crop_many(image, centre, patch_hw[None, :], (int(out_hw[0]), int(out_hw[1])))
         raw = self.appearance.extractor(patch)
         model = self.appearance.model
-        blocks = [np.ascontiguousarray(np.moveaxis((x[0] @ p), -1, 0)) for x, p in zip(raw, model.projections)]
+        blocks = [np.ascontiguousarray(np.moveaxis(project_channels(x[0], p), -1, 0))
+                  for x, p in zip(raw, model.projections)]
         return FrameFeatures(blocks, centre - patch_hw / 2, float(scale))
 
     def kernels(self, filters: list[np.ndarray]) -> list[np.ndarray]:
