@@ -121,3 +121,30 @@ def test_unknown_preset_and_override():
         Tracker.from_preset("nope")
     with pytest.raises(InputError, match="unknown override"):
         Tracker.from_preset("eco-hc", learning_rat=0.1)
+
+
+def test_updt_tracks_at_least_as_well_as_eco_hc(sequence):
+    frames, gt = sequence
+    eco_hc = iou(run(Tracker.from_preset("eco-hc"), frames, gt[0])[0], gt).mean()
+    updt = iou(run(Tracker.from_preset("updt", redetect="off"), frames, gt[0])[0], gt).mean()
+    assert updt >= eco_hc - 0.02, (updt, eco_hc)
+    assert updt > 0.85
+
+
+def test_tracking_with_updt_never_imports_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from dcfre.tracker import Tracker\n"
+        "rng = np.random.default_rng(0)\n"
+        "frames = rng.integers(0, 255, (4, 120, 160, 3), dtype=np.uint8)\n"
+        "t = Tracker.from_preset('updt')\n"
+        "t.initialize(frames[0], (60, 40, 30, 30))\n"
+        "[t.track(f) for f in frames[1:]]\n"
+        "assert not any(m == 'torch' or m.startswith('torch.') for m in sys.modules), 'torch imported'\n"
+        "print('ok')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and "ok" in proc.stdout, proc.stderr
