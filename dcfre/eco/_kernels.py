@@ -43,3 +43,29 @@ def regularization_normal(hf, kernel):
                         acc += mid[c, i + 2 * p1 - a, c0 + j + 2 * p2 - b] * kernel[a, b]
                 out[c, i, j] = acc
     return out
+
+
+@njit(cache=True)
+def add_responses(samples, filt, out, row0):
+    """out[m, row0 + i, j] += sum_c samples[m, c, i, j] * filt[c, i, j] (one block's score per sample)."""
+    n_s, n_ch, k1, kh = samples.shape
+    for m in range(n_s):
+        for c in range(n_ch):
+            for i in range(k1):
+                for j in range(kh):
+                    out[m, row0 + i, j] += samples[m, c, i, j] * filt[c, i, j]
+
+
+@njit(cache=True)
+def adjoint_responses(samples, responses, row0, out):
+    """out[c, i, j] = sum_m conj(samples[m, c, i, j]) * responses[m, row0 + i, j]."""
+    n_s, n_ch, k1, kh = samples.shape
+    for c in range(n_ch):
+        for i in range(k1):
+            for j in range(kh):
+                out[c, i, j] = 0
+    for m in range(n_s):
+        for c in range(n_ch):
+            for i in range(k1):
+                for j in range(kh):
+                    out[c, i, j] += np.conj(samples[m, c, i, j]) * responses[m, row0 + i, j]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dcfre.eco import _kernels
 from dcfre.eco.regularization import apply_regularization
 from dcfre.fourier import half_weights
 
@@ -48,10 +49,19 @@ def score_spectrum(filters: list[np.ndarray], samples: list[np.ndarray], layout:
     ``samples[b]`` has shape (..., C, K1, Kh); the result has shape (..., K1o, Kho).
     """
     lead = samples[0].shape[:-3]
-    out = np.zeros(lead + layout.output_shape, dtype=np.complex64)
+    out = np.zeros((int(np.prod(lead)),) + layout.output_shape, dtype=np.complex64)
     for b, (f, z) in enumerate(zip(filters, samples)):
-        rows, cols = layout.region(b)
-        out[..., rows, cols] += np.einsum("...ckl,ckl->...kl", z, f)
+        rows, _ = layout.region(b)
+        z = np.ascontiguousarray(z, dtype=np.complex64).reshape((-1,) + z.shape[-3:])
+        _kernels.add_responses(z, np.ascontiguousarray(f, dtype=np.complex64), out, rows.start)
+    return out.reshape(lead + layout.output_shape)
+
+
+def adjoint_score(samples: np.ndarray, responses: np.ndarray, layout: BlockLayout, block: int) -> np.ndarray:
+    """``sum_m conj(z_m) r_m`` over a block's region of per-sample responses (M, K1o, Kho)."""
+    rows, _ = layout.region(block)
+    out = np.empty(samples.shape[1:], dtype=np.complex64)
+    _kernels.adjoint_responses(samples, np.ascontiguousarray(responses, dtype=np.complex64), rows.start, out)
     return out
 
 
@@ -71,7 +81,7 @@ class FilterProblem:
     """
 
     def __init__(self, samples, sample_weights, labels, reg_kernels, layout: BlockLayout):
-        self.samples = samples
+        self.samples = [np.ascontiguousarray(z, dtype=np.complex64) for z in samples]
         self.sample_weights = np.asarray(sample_weights, dtype=np.float32)
         self.labels = labels
         self.reg_kernels = reg_kernels
@@ -81,23 +91,15 @@ class FilterProblem:
     def apply(self, filters: list[np.ndarray]) -> list[np.ndarray]:
         responses = score_spectrum(filters, self.samples, self.layout)  # (M, K1o, Kho)
         responses *= self.sample_weights[:, None, None]
-        out = []
-        for b, (z, f) in enumerate(zip(self.samples, filters)):
-            rows, cols = self.layout.region(b)
-            data = np.einsum("mckl,mkl->ckl", np.conj(z), responses[:, rows, cols])
-            out.append(data + apply_regularization(f, self.reg_kernels[b]))
-        return out
+        return [adjoint_score(z, responses, self.layout, b) + apply_regularization(f, self.reg_kernels[b])
+                for b, (z, f) in enumerate(zip(self.samples, filters))]
 
     def rhs(self) -> list[np.ndarray]:
         labels = self.labels
         if labels.ndim == 2:
             labels = np.broadcast_to(labels, (len(self.sample_weights),) + labels.shape)
         weighted = labels * self.sample_weights[:, None, None]
-        out = []
-        for b, z in enumerate(self.samples):
-            rows, cols = self.layout.region(b)
-            out.append(np.einsum("mckl,mkl->ckl", np.conj(z), weighted[:, rows, cols]).astype(np.complex64))
-        return out
+        return [adjoint_score(z, weighted, self.layout, b) for b, z in enumerate(self.samples)]
 
     def inner(self, a: list[np.ndarray], b: list[np.ndarray]) -> float:
         return filter_inner(a, b, self.weights)

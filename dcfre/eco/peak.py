@@ -38,25 +38,21 @@ def wrap_displacement(index: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 def evaluate_series(spectrum: np.ndarray, t: np.ndarray, size: tuple[int, int]):
     """Value, gradient and Hessian of ``s(t) = sum_k S[k] exp(i 2 pi k.t / K)`` at ``t`` (cells).
 
-    ``spectrum`` is a centred half spectrum (K1, Kh) of the odd grid ``size``.
+    ``spectrum`` is a centred half spectrum (K1, Kh) of the odd grid ``size``. All six quantities
+    come from one 3 x 3 matrix ``E_y S E_x^T`` whose rows are the series and its first and second
+    derivative factors along each axis.
     """
     k1, k2 = size
     ky, kx = half_frequencies(k1, k2)
     wy, wx = 2 * np.pi * ky[:, 0] / k1, 2 * np.pi * kx[0] / k2  # radians per cell
     ey = np.exp(1j * wy * t[0])
     ex = np.exp(1j * wx * t[1])
-    s = spectrum * half_weights(k1, spectrum.shape[1])
-
-    def form(a, b):
-        return float(np.real(np.einsum("k,kl,l->", ey * a, s, ex * b)))
-
-    one_y, one_x = np.ones_like(wy), np.ones_like(wx)
-    value = form(one_y, one_x)
-    grad = np.array([form(1j * wy, one_x), form(one_y, 1j * wx)])
-    hess = np.array([
-        [form(-(wy**2), one_x), form(1j * wy, 1j * wx)],
-        [form(1j * wy, 1j * wx), form(one_y, -(wx**2))],
-    ])
+    rows = np.stack([ey, 1j * wy * ey, -(wy**2) * ey])
+    cols = np.stack([ex, 1j * wx * ex, -(wx**2) * ex])
+    m = np.real(rows @ (spectrum * half_weights(k1, spectrum.shape[1])) @ cols.T)
+    value = float(m[0, 0])
+    grad = np.array([m[1, 0], m[0, 1]])
+    hess = np.array([[m[2, 0], m[1, 1]], [m[1, 1], m[0, 2]]])
     return value, grad, hess
 
 

@@ -33,17 +33,22 @@ class SampleMemory:
         self.minimum_weight = learning_rate * (1 - learning_rate) ** (2 * capacity)
         self.samples = [np.zeros((capacity,) + tuple(s), dtype=np.complex64) for s in block_shapes]
         self._weights_ip = [half_weights(s[1], s[2]) for s in block_shapes]
+        self._weights_pairs = [np.repeat(w, 2, axis=-1) for w in self._weights_ip]  # for (re, im) views
         self.prior_weights = np.zeros(capacity, dtype=np.float64)
         self.gram = np.zeros((capacity, capacity), dtype=np.float64)  # inner products <x_i, x_j>
         self.count = 0
 
     # ------------------------------------------------------------------ inner products
     def _inner_with_all(self, sample: list[np.ndarray]) -> np.ndarray:
-        """<x_i, sample> for every slot i, shape (capacity,)."""
+        """<x_i, sample> for every slot i, shape (capacity,).
+
+        Complex arrays are viewed as interleaved (re, im) floats so that the weighted real inner
+        product ``sum w (a.re b.re + a.im b.im)`` is one matrix-vector product per block.
+        """
         total = np.zeros(self.capacity, dtype=np.float64)
-        for stored, new, w in zip(self.samples, sample, self._weights_ip):
-            prod = stored.real * new.real + stored.imag * new.imag
-            total += np.einsum("mckl,kl->m", prod, w, optimize=True)
+        for stored, new, w in zip(self.samples, sample, self._weights_pairs):
+            flat_new = (np.ascontiguousarray(new, dtype=np.complex64).view(np.float32) * w).reshape(-1)
+            total += stored.view(np.float32).reshape(self.capacity, -1) @ flat_new
         return total
 
     def _norm(self, sample: list[np.ndarray]) -> float:
