@@ -105,6 +105,17 @@ class FilterProblem:
         return filter_inner(a, b, self.weights)
 
 
+def _as_pairs(x: np.ndarray) -> np.ndarray:
+    """View complex (D, K1, Kh) as a real (D, K1 * Kh * 2) matrix of interleaved (re, im)."""
+    return np.ascontiguousarray(x, dtype=np.complex64).view(np.float32).reshape(x.shape[0], -1)
+
+
+def project_spectrum(x: np.ndarray, projection: np.ndarray) -> np.ndarray:
+    """``z_c = sum_d P_dc x_d`` for spectra x (D, K1, Kh) and a real (D, C) projection, via BLAS."""
+    flat = projection.T.astype(np.float32) @ _as_pairs(x)
+    return flat.view(np.complex64).reshape((projection.shape[1],) + x.shape[1:])
+
+
 class JointProblem:
     """Gauss-Newton normal equations for (f, dP) around (f0, P0), one unprojected sample.
 
@@ -115,10 +126,11 @@ class JointProblem:
     """
 
     def __init__(self, sample, projections, filters0, label, reg_kernels, projection_reg, layout: BlockLayout):
-        self.x = sample  # list of (D, K1, Kh)
+        self.x = [np.ascontiguousarray(x, dtype=np.complex64) for x in sample]  # list of (D, K1, Kh)
+        self.x_pairs = [_as_pairs(x) for x in self.x]
         self.P0 = projections  # list of (D, C) float32
-        self.f0 = filters0  # list of (C, K1, Kh)
-        self.z0 = [np.einsum("dkl,dc->ckl", x, p).astype(np.complex64) for x, p in zip(sample, projections)]
+        self.f0 = [np.ascontiguousarray(f, dtype=np.complex64) for f in filters0]  # list of (C, K1, Kh)
+        self.z0 = [project_spectrum(x, p) for x, p in zip(self.x, projections)]
         self.label = label
         self.reg_kernels = reg_kernels
         self.projection_reg = projection_reg
@@ -127,13 +139,14 @@ class JointProblem:
         self.n_blocks = len(sample)
 
     def _residual_part(self, filters, dprojections) -> np.ndarray:
-        out = np.zeros(self.layout.output_shape, dtype=np.complex64)
+        out = np.zeros((1,) + self.layout.output_shape, dtype=np.complex64)
         for b in range(self.n_blocks):
-            rows, cols = self.layout.region(b)
-            dz = np.einsum("dkl,dc->ckl", self.x[b], dprojections[b])
-            out[rows, cols] += np.einsum("ckl,ckl->kl", self.z0[b], filters[b])
-            out[rows, cols] += np.einsum("ckl,ckl->kl", self.f0[b], dz)
-        return out
+            rows, _ = self.layout.region(b)
+            dz = project_spectrum(self.x[b], dprojections[b])
+            _kernels.add_responses(self.z0[b][None], np.ascontiguousarray(filters[b], dtype=np.complex64),
+                                   out, rows.start)
+            _kernels.add_responses(dz[None], self.f0[b], out, rows.start)
+        return out[0]
 
     def _adjoint(self, residual: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         out_f, out_p = [], []
@@ -141,9 +154,9 @@ class JointProblem:
             rows, cols = self.layout.region(b)
             r = residual[rows, cols]
             out_f.append(np.conj(self.z0[b]) * r[None])
-            # d/d(dP_dc) = Re sum_full conj(f0_c x_d) r  (weights count the mirrored half)
-            fr = np.conj(self.f0[b]) * (r * self.weights[b])[None]
-            out_p.append(np.einsum("dkl,ckl->dc", np.conj(self.x[b]), fr).real.astype(np.float32))
+            # d/d(dP_dc) = Re sum_full conj(x_d) conj(f0_c) r  (weights count the mirrored half)
+            g = np.conj(self.f0[b]) * (r * self.weights[b])[None]
+            out_p.append(self.x_pairs[b] @ _as_pairs(g).T)
         return out_f, out_p
 
     def apply(self, vec: list[np.ndarray]) -> list[np.ndarray]:
