@@ -18,7 +18,10 @@ Score maps follow the same convention: the value at displacement ``t`` is
 
 from __future__ import annotations
 
+import os
+import pickle
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pyfftw
@@ -26,6 +29,57 @@ import pyfftw
 #: planner effort for the small, repeated transforms of tracking. MEASURE costs milliseconds per
 #: plan and plans are built once per tracker, so it pays off; PATIENT is far too slow to plan.
 FFTW_PLANNER_EFFORT = "FFTW_MEASURE"
+
+# Plans made through pyfftw.interfaces (1-D scale-filter transforms, whole-frame correlation) are
+# cached per shape and reused.
+pyfftw.interfaces.cache.enable()
+pyfftw.interfaces.cache.set_keepalive_time(300)
+
+# ------------------------------------------------------------------------------------------------
+# FFTW wisdom, cached on disk so that MEASURE planning is paid once per machine, not per run
+# ------------------------------------------------------------------------------------------------
+
+_wisdom_state = {"loaded": False, "dirty": False}
+
+
+def wisdom_path() -> Path:
+    """File holding FFTW wisdom: ``$DCFRE_CACHE_DIR/fftw_wisdom.pkl`` (default ``~/.cache/dcfre``)."""
+    root = os.environ.get("DCFRE_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "dcfre")
+    return Path(root) / "fftw_wisdom.pkl"
+
+
+def _load_wisdom() -> None:
+    if _wisdom_state["loaded"]:
+        return
+    _wisdom_state["loaded"] = True
+    try:
+        with open(wisdom_path(), "rb") as fh:
+            pyfftw.import_wisdom(pickle.load(fh))
+    except (OSError, pickle.PickleError, EOFError, ValueError, TypeError):
+        pass  # no (usable) wisdom yet: plans are measured and the cache written afterwards
+
+
+def save_wisdom() -> None:
+    """Write the accumulated FFTW wisdom to :func:`wisdom_path` if new plans were measured."""
+    if not _wisdom_state["dirty"]:
+        return
+    path = wisdom_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            pickle.dump(pyfftw.export_wisdom(), fh)
+        os.replace(tmp, path)
+        _wisdom_state["dirty"] = False
+    except OSError:
+        pass  # a read-only home directory only costs planning time
+
+
+def _new_plan(*args, **kwargs) -> pyfftw.FFTW:
+    _load_wisdom()
+    plan = pyfftw.FFTW(*args, **kwargs)
+    _wisdom_state["dirty"] = True
+    return plan
 
 # ------------------------------------------------------------------------------------------------
 # Frequency grids and weights
@@ -94,7 +148,7 @@ class RealFFT2:
         n1, n2 = self.shape[-2:]
         self._in = pyfftw.empty_aligned(self.shape, dtype=np.float32)
         self._out = pyfftw.empty_aligned(self.shape[:-1] + (n2 // 2 + 1,), dtype=np.complex64)
-        self._plan = pyfftw.FFTW(
+        self._plan = _new_plan(
             self._in, self._out, axes=(-2, -1), direction="FFTW_FORWARD",
             flags=(FFTW_PLANNER_EFFORT,), threads=threads,
         )
@@ -128,7 +182,7 @@ class HalfSpectrumSampler:
         kh = (k2 + 1) // 2
         self._in = pyfftw.empty_aligned((k1, kh), dtype=np.complex64)
         self._out = pyfftw.empty_aligned((k1, k2), dtype=np.float32)
-        self._plan = pyfftw.FFTW(
+        self._plan = _new_plan(
             self._in, self._out, axes=(0, 1), direction="FFTW_BACKWARD",
             flags=(FFTW_PLANNER_EFFORT, "FFTW_DESTROY_INPUT"), threads=threads,
         )

@@ -26,7 +26,7 @@ from dcfre.eco.peak import evaluate_series, newton_refine, wrap_displacement
 from dcfre.eco.scale import ScaleFilter
 from dcfre.errors import InputError
 from dcfre.features.extractor import FeatureExtractor
-from dcfre.fourier import HalfSpectrumSampler, pad_spectrum
+from dcfre.fourier import HalfSpectrumSampler, pad_spectrum, save_wisdom
 from dcfre.fusion import fuse_scores
 from dcfre.longterm.confidence import ConfidenceMonitor
 from dcfre.longterm.full_image import FullImageScorer
@@ -141,6 +141,7 @@ class Tracker:
         self._last_confident = (frame, self.position.copy(), self.scale, 1)
         if self.global_model is not None:
             self._mine(frame, self.position, self.scale, 1)
+        save_wisdom()
         return TrackState(self.box, 1.0, True, TRACKING, None, 1)
 
     def track(self, frame: np.ndarray) -> TrackState:

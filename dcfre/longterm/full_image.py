@@ -13,15 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pyfftw
-import pyfftw.interfaces.numpy_fft as fftw
+import pyfftw.interfaces.numpy_fft as fftw  # plans cached per shape (see dcfre.fourier)
 from scipy import ndimage
 
 from dcfre.eco.appearance import AppearanceModel
 from dcfre.eco.model import project_channels
 from dcfre.fourier import full_from_half
 
-pyfftw.interfaces.cache.enable()  # plans of the interfaces are built once per shape and reused
 
 
 @dataclass
@@ -101,7 +99,7 @@ class FullImageScorer:
             rows = np.mod(np.arange(k1) - (k1 - 1) // 2, n1)
             cols = np.mod(np.arange(k2) - (k2 - 1) // 2, n2)
             np.add.at(folded, (slice(None), rows[:, None], cols[None, :]), g)
-            gamma = np.real(np.fft.ifft2(folded)) * (n1 * n2)  # gamma[j] = sum_k G[k] e^{+i 2 pi k j / N}
+            gamma = np.real(fftw.ifft2(folded)) * (n1 * n2)  # gamma[j] = sum_k G[k] e^{+i 2 pi k j / N}
             # correlation kernel h[n] = gamma[-n]
             out.append(np.roll(gamma[:, ::-1, ::-1], 1, axis=(1, 2)).astype(np.float32))
         return out

@@ -1,0 +1,509 @@
+"""The demo behind ``python -m dcfre demo``: track a generated long-term sequence and show what happened.
+
+:func:`run_demo` renders a synthetic sequence (:mod:`dcfre.data.synthetic`) with a full occlusion, an
+out-of-view span and look-alike distractors, tracks it with the full method (a preset in long-term
+mode ``global``) and, in the same pass over the frames, with the same preset without re-detection
+(mode ``off``, the baseline), then writes into one folder:
+
+- ``demo.mp4``: the full method's box on every frame, coloured by state (green tracking, dashed red
+  lost, yellow just re-detected), the confidence in the corner and the ground truth in thin blue
+  (:class:`dcfre.io.AnnotatedVideoWriter`);
+- ``confidence.png``: the normalized confidence ``t_conf`` per frame with the ``tau_min`` line,
+  spans where the target is absent from the ground truth and where the tracker reports it lost,
+  re-detections marked; below it the overlap with the ground truth of both trackers;
+- ``metrics.json`` and ``metrics.txt``: AUC and DP@20 under a stated absent-target policy, long-term
+  precision, recall and F-score, FPS, one row per tracker (:mod:`dcfre.evaluation.metrics`);
+- ``results/<tracker>.txt``: per-frame ``x,y,w,h,confidence,present`` (:mod:`dcfre.io` format).
+
+Boxes in the outputs are 0-based pixel coordinates of the frame arrays (the synthetic ground truth
+is converted from its 1-based OTB convention before tracking).
+
+The library side holds no CLI code: :mod:`dcfre.cli.demo` parses arguments and prints.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from dcfre.errors import InputError
+
+#: Output file names inside the demo folder.
+VIDEO_NAME = "demo.mp4"
+PLOT_NAME = "confidence.png"
+METRICS_JSON_NAME = "metrics.json"
+METRICS_TEXT_NAME = "metrics.txt"
+RESULTS_FOLDER = "results"
+
+#: Box convention of every output (the synthetic ground truth is 1-based; it is shifted by this).
+_ONE_BASED_OFFSET = np.array([1.0, 1.0, 0.0, 0.0])
+
+
+# --------------------------------------------------------------------------------------------- config
+
+
+@dataclass(frozen=True)
+class DemoScene:
+    """The generated sequence: a long-term scene with every event the method is built for.
+
+    Fields are :class:`dcfre.data.synthetic.SceneConfig` fields; the values keep camera zoom and
+    target scale changes moderate so that the events, not the scale estimation, decide the outcome,
+    and make the look-alikes recoloured enough to be told apart by a model trained against them
+    (the paper's "other person wearing a similar shirt") yet close enough to fool the local model.
+    """
+
+    n_occlusions: int = 1  #: full occlusions by a world-fixed occluder
+    n_out_of_view: int = 1  #: camera swings away until the target has left the frame
+    n_distractors: int = 2  #: look-alike copies of the target walking around it
+    distractor_recolour: float = 60.0  #: largest hue shift of a look-alike, degrees
+    n_fast_motion: int = 1  #: target speed bursts with a camera jerk
+    n_blur: int = 1  #: defocus-blur spans
+    zoom_variation: float = 0.1  #: camera zoom change amplitude
+    scale_variation: float = 0.1  #: target's own size change amplitude
+
+    def overrides(self) -> dict:
+        """The fields as keyword arguments of :func:`dcfre.data.synthetic.make_sequence`."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    """What the demo generates, runs and writes."""
+
+    n_frames: int = 360  #: frames of the generated sequence (~1 minute of tracking on 2 cores)
+    size: tuple[int, int] = (640, 360)  #: frame (width, height), pixels
+    seed: int = 0  #: scene seed (same seed: same frames)
+    preset: str = "updt"  #: tracker preset, run in long-term mode ``global`` (the paper's full method)
+    compare_baseline: bool = True  #: also run the preset with ``redetect="off"`` on the same frames
+    absent_policy: str = "exclude"  #: absent-target frames in AUC/DP@20: ``exclude`` or ``failure``
+    draw_groundtruth: bool = True  #: draw the ground-truth box in the video
+    video_fps: float = 30.0  #: frame rate written into the MP4
+    redetected_highlight_frames: int = 15  #: frames the box stays yellow after a re-detection (video only)
+    scene: DemoScene = field(default_factory=DemoScene)
+
+    def __post_init__(self) -> None:
+        if self.n_frames < 2:
+            raise InputError(f"the demo needs at least 2 frames, got {self.n_frames}")
+        if len(self.size) != 2 or min(self.size) < 64:
+            raise InputError(f"frame size must be at least 64x64, got {self.size}")
+        if self.absent_policy not in ("exclude", "failure"):
+            raise InputError(f"absent policy must be 'exclude' or 'failure', got {self.absent_policy!r}")
+        if self.video_fps <= 0:
+            raise InputError(f"video fps must be positive, got {self.video_fps}")
+
+
+# --------------------------------------------------------------------------------------------- tracking
+
+
+@dataclass
+class TrackRun:
+    """Per-frame output of one tracker over a sequence.
+
+    Attributes
+    ----------
+    name : str
+        Tracker spec, e.g. ``"updt:global"``.
+    boxes : ndarray, shape (N, 4), float64
+        ``x, y, w, h`` per frame (frame 0: the initialization box).
+    confidence : ndarray, shape (N,), float64
+        Normalized confidence ``t_conf`` (1 on frame 0).
+    present : ndarray, shape (N,), bool
+    modes : list of str
+        ``"tracking"``, ``"lost"`` or ``"redetected"`` per frame.
+    seconds : float
+        Time spent in ``initialize``/``track`` only.
+    """
+
+    name: str
+    boxes: np.ndarray
+    confidence: np.ndarray
+    present: np.ndarray
+    modes: list[str]
+    seconds: float = 0.0
+
+    @classmethod
+    def empty(cls, name: str, n_frames: int) -> "TrackRun":
+        return cls(name, np.full((n_frames, 4), np.nan), np.zeros(n_frames), np.zeros(n_frames, dtype=bool),
+                   ["tracking"] * n_frames)
+
+    def record(self, index: int, state) -> None:
+        """Store a :class:`dcfre.tracker.TrackState` as frame ``index``."""
+        self.boxes[index] = np.asarray(state.box, dtype=np.float64).reshape(4)
+        self.confidence[index] = float(state.confidence)
+        self.present[index] = bool(state.present)
+        self.modes[index] = state.mode
+
+    @property
+    def fps(self) -> float:
+        return len(self.boxes) / self.seconds if self.seconds > 0 else float("inf")
+
+    @property
+    def lost(self) -> np.ndarray:
+        """Boolean mask (N,): frames the tracker reports the target lost."""
+        return np.array([m == "lost" for m in self.modes])
+
+    @property
+    def redetections(self) -> np.ndarray:
+        """0-based indices of the frames where the target was re-detected."""
+        return np.flatnonzero([m == "redetected" for m in self.modes])
+
+
+class SideBySide:
+    """Several trackers fed the same frames in one pass (one frame decoded, every tracker updated).
+
+    Parameters
+    ----------
+    trackers : dict of str to tracker
+        Spec -> object with ``initialize(frame, box)`` and ``track(frame)`` returning a state with
+        ``box``, ``confidence``, ``present`` and ``mode``.
+    n_frames : int
+    """
+
+    def __init__(self, trackers: dict, n_frames: int) -> None:
+        self.trackers = trackers
+        self.runs = {name: TrackRun.empty(name, n_frames) for name in trackers}
+
+    def step(self, index: int, frame: np.ndarray, init_box=None) -> dict:
+        """Initialize (``index == 0``, with ``init_box``) or track every tracker; returns their states."""
+        states = {}
+        for name, tracker in self.trackers.items():
+            start = time.perf_counter()
+            state = tracker.initialize(frame, init_box) if index == 0 else tracker.track(frame)
+            self.runs[name].seconds += time.perf_counter() - start
+            if index == 0:
+                state.box = np.asarray(init_box, dtype=np.float64)  # frame 0 reports the given box exactly
+            self.runs[name].record(index, state)
+            states[name] = state
+        return states
+
+
+# --------------------------------------------------------------------------------------------- metrics
+
+
+def score_run(run: TrackRun, groundtruth: np.ndarray, policy: str = "exclude") -> dict:
+    """Short-term and long-term scores of one tracker on one sequence.
+
+    Parameters
+    ----------
+    run : TrackRun
+    groundtruth : ndarray, shape (N, 4)
+        Same box convention as ``run.boxes``; NaN rows where the target is absent.
+    policy : {'exclude', 'failure'}
+        Absent-target frames in AUC and DP@20 (:mod:`dcfre.evaluation.metrics`).
+
+    Returns
+    -------
+    dict
+        ``auc``, ``dp20``, ``f_score``, ``precision``, ``recall`` (fractions), ``fps``, ``frames``,
+        ``seconds``, ``lost_frames``, ``redetections``.
+    """
+    from dcfre.evaluation import metrics
+
+    success = metrics.success_curve(run.boxes, groundtruth, policy)
+    precision = metrics.precision_curve(run.boxes, groundtruth, policy)
+    longterm = metrics.longterm_scores([(run.boxes, run.confidence, run.present, groundtruth)])
+    return {
+        "auc": metrics.auc(success),
+        "dp20": metrics.precision_at(precision),
+        "f_score": longterm.f_score,
+        "precision": longterm.precision_at_best,
+        "recall": longterm.recall_at_best,
+        "fps": run.fps,
+        "frames": len(run.boxes),
+        "seconds": run.seconds,
+        "lost_frames": int(run.lost.sum()),
+        "redetections": int(len(run.redetections)),
+    }
+
+
+def format_metrics(rows: dict[str, dict], policy: str, absent_frames: int) -> str:
+    """Plain-text table of :func:`score_run` rows with the conventions stated under it."""
+    from dcfre.evaluation.report import POLICY_TEXT
+
+    header = f"{'tracker':<14} {'AUC%':>6} {'DP@20%':>7} {'F':>6} {'Pr':>6} {'Re':>6} {'FPS':>6} {'lost':>5} {'redet':>5}"
+    lines = [header, "-" * len(header)]
+    for name, r in rows.items():
+        lines.append(
+            f"{name:<14} {100 * r['auc']:>6.1f} {100 * r['dp20']:>7.1f} {r['f_score']:>6.3f} {r['precision']:>6.3f} "
+            f"{r['recall']:>6.3f} {r['fps']:>6.1f} {r['lost_frames']:>5d} {r['redetections']:>5d}"
+        )
+    n_frames = next(iter(rows.values()))["frames"] if rows else 0
+    lines += [
+        "",
+        f"Absent-target policy: {policy} - {POLICY_TEXT[policy]} ({absent_frames} of {n_frames} frames absent).",
+        "AUC = mean of the success curve (IoU thresholds 0..1 step 0.05); DP@20 = fraction of frames with centre "
+        "error <= 20 px.",
+        "F, Pr, Re: long-term protocol (LTB35): predictions count when present and confidence >= tau; values at the "
+        "F-maximizing tau.",
+        "FPS counts tracker calls only; lost = frames reported lost; redet = re-detections.",
+    ]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------- figure
+
+
+def _spans(mask: np.ndarray) -> list[tuple[int, int]]:
+    """``[start, stop)`` index ranges where ``mask`` is True."""
+    padded = np.concatenate([[False], np.asarray(mask, dtype=bool), [False]])
+    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
+
+
+def confidence_figure(run: TrackRun, groundtruth: np.ndarray, tau_min: float, baseline: TrackRun | None = None,
+                      title: str | None = None):
+    """Confidence, tracker state and overlap over time (matplotlib Figure on the Agg canvas, no pyplot).
+
+    Top: ``t_conf`` of ``run`` per frame (and of ``baseline``, thin, if given) with the ``tau_min``
+    line and re-detections marked. Middle: the state ``run`` reports per frame (tracking, lost,
+    re-detected, in the video's colours). Bottom: IoU with the ground truth of ``run`` and
+    ``baseline`` (no value where a tracker reports the target absent). Frames where the ground
+    truth is absent are shaded gray in every panel. Frames are numbered from 1, as in the video.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    from dcfre.evaluation.metrics import iou
+    from dcfre.io import STATE_COLOURS
+
+    n = len(run.boxes)
+    frames = np.arange(1, n + 1)
+    absent = ~np.isfinite(groundtruth).all(axis=1)
+    fig = Figure(figsize=(10, 6.2))
+    FigureCanvasAgg(fig)
+    top, strip, bottom = fig.subplots(3, 1, sharex=True, gridspec_kw={"height_ratios": [3.2, 0.45, 2]})
+    for ax in (top, strip, bottom):
+        for start, stop in _spans(absent):
+            ax.axvspan(start + 0.5, stop + 0.5, color="0.6", alpha=0.35, linewidth=0)
+        ax.grid(True, alpha=0.3)
+
+    if baseline is not None:
+        top.plot(frames, baseline.confidence, color="tab:blue", linewidth=0.9, alpha=0.7,
+                 label=f"{baseline.name}")
+    top.plot(frames, run.confidence, color="tab:green", linewidth=1.5, label=f"{run.name}")
+    top.axhline(tau_min, color="black", linestyle="--", linewidth=1, label=f"tau_min = {tau_min:g}")
+    redetected = run.redetections
+    top.plot(redetected + 1, run.confidence[redetected], "v", color="gold", markeredgecolor="black", markersize=9,
+             linestyle="none", label="re-detection")
+    finite = run.confidence[np.isfinite(run.confidence)]
+    upper = max(1.2, float(np.percentile(finite, 99)) * 1.05 if finite.size else 1.2)
+    top.set_ylim(0.0, upper * 1.3)  # headroom for the legend
+    top.set_ylabel("confidence  r_p / mean r_p")
+    handles, _ = top.get_legend_handles_labels()
+    handles.append(Patch(color="0.6", alpha=0.35, label="target absent (ground truth)"))
+    top.legend(handles=handles, loc="upper center", fontsize=8, ncol=len(handles), framealpha=0.9)
+    top.set_title(title or f"Tracking confidence over time ({run.name})")
+
+    for mode in ("tracking", "lost", "redetected"):
+        spans = _spans(np.array([m == mode for m in run.modes]))
+        strip.broken_barh([(a + 0.5, b - a) for a, b in spans], (0, 1), color=np.array(STATE_COLOURS[mode]) / 255.0)
+    strip.set_ylim(0, 1)
+    strip.set_yticks([0.5], [f"{run.name}\nstate"], fontsize=8)
+    strip.legend(handles=[Patch(color=np.array(STATE_COLOURS[m]) / 255.0, label=m) for m in STATE_COLOURS],
+                 loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7, frameon=False)
+
+    for other, colour, width in ((baseline, "tab:blue", 1.0), (run, "tab:green", 1.4)):
+        if other is None:
+            continue
+        overlap = np.where(other.present, iou(other.boxes, groundtruth), np.nan)
+        bottom.plot(frames, overlap, color=colour, linewidth=width, label=other.name)
+    bottom.set_ylim(0.0, 1.05)
+    bottom.set_xlim(0.5, n + 0.5)
+    bottom.set_xlabel("frame")
+    bottom.set_ylabel("IoU with ground truth")
+    bottom.legend(loc="lower left", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------------------------- video
+
+
+class RedetectionHighlight:
+    """State shown in the video: ``"redetected"`` is kept for ``frames`` frames after each
+    re-detection while the tracker keeps tracking, so that the event is visible at video speed."""
+
+    def __init__(self, frames: int) -> None:
+        self.frames = int(frames)
+        self._remaining = 0
+
+    def __call__(self, mode: str) -> str:
+        if mode == "redetected":
+            self._remaining = self.frames - 1
+            return mode
+        if mode == "tracking" and self._remaining > 0:
+            self._remaining -= 1
+            return "redetected"
+        self._remaining = 0
+        return mode
+
+
+def video_states(modes: list[str], highlight_frames: int) -> list[str]:
+    """:class:`RedetectionHighlight` applied to a whole list of modes."""
+    highlight = RedetectionHighlight(highlight_frames)
+    return [highlight(m) for m in modes]
+
+
+# --------------------------------------------------------------------------------------------- demo
+
+
+@dataclass
+class DemoResult:
+    """What :func:`run_demo` produced."""
+
+    paths: dict[str, Path]  #: video, plot, metrics_json, metrics_text, results (dict name -> path)
+    metrics: dict[str, dict]  #: tracker spec -> :func:`score_run` row
+    runs: dict[str, TrackRun]
+    text: str  #: the metrics table as printed
+    seconds: float  #: wall time of the whole demo
+
+
+def make_demo_sequence(config: DemoConfig):
+    """The demo's synthetic sequence as a :class:`~dcfre.data.synthetic.SyntheticScene` (frames on demand)."""
+    from dcfre.data.synthetic import SceneConfig, SyntheticScene
+
+    width, height = config.size
+    scene_config = SceneConfig(seed=config.seed, n_frames=config.n_frames, width=width, height=height,
+                               name=f"demo-seed{config.seed}", **config.scene.overrides())
+    return SyntheticScene(scene_config)
+
+
+def tracker_specs(config: DemoConfig) -> list[str]:
+    """``PRESET:global`` and, with the baseline comparison, ``PRESET:off``."""
+    specs = [f"{config.preset}:global"]
+    if config.compare_baseline:
+        specs.append(f"{config.preset}:off")
+    return specs
+
+
+def run_demo(config: DemoConfig, out_dir: str | Path, progress: bool = True,
+             log: Callable[[str], None] = lambda message: None) -> DemoResult:
+    """Generate, track, and write the video, the confidence plot, the metrics and the result files.
+
+    Parameters
+    ----------
+    config : DemoConfig
+    out_dir : str or Path
+        Output folder (created; existing demo files are overwritten).
+    progress : bool
+        Show a tqdm progress bar on stderr.
+    log : callable
+        Receives one-line status messages.
+
+    Returns
+    -------
+    DemoResult
+    """
+    from dcfre.config import preset
+    from dcfre.io import AnnotatedVideoWriter, atomic_write_text, write_results_atomic
+    from dcfre.tracker import Tracker
+
+    started = time.perf_counter()
+    preset(config.preset)  # unknown preset: fail before generating anything
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    scene = make_demo_sequence(config)
+    groundtruth = scene.groundtruth - _ONE_BASED_OFFSET
+    absent = int((~np.isfinite(groundtruth).all(axis=1)).sum())
+    log(f"sequence: {config.n_frames} frames {config.size[0]}x{config.size[1]}, seed {config.seed}, "
+        f"{absent} frames with the target absent; events: {_event_summary(scene.events)}")
+
+    specs = tracker_specs(config)
+    trackers = {spec: Tracker.from_preset(config.preset, redetect=spec.split(":")[1]) for spec in specs}
+    main = specs[0]
+    side = SideBySide(trackers, config.n_frames)
+    video_path = out / VIDEO_NAME
+    frames_iter = _progress(scene, config.n_frames, progress, f"demo {' + '.join(specs)}")
+    highlight = RedetectionHighlight(config.redetected_highlight_frames)
+    with AnnotatedVideoWriter(video_path, fps=config.video_fps) as video:
+        for index, frame in frames_iter:
+            state = side.step(index, frame, groundtruth[0] if index == 0 else None)[main]
+            gt_box = groundtruth[index] if config.draw_groundtruth else None
+            video.write(frame, state.box, highlight(state.mode), state.confidence, gt_box=gt_box)
+            _set_postfix(frames_iter, state)
+    runs = side.runs
+
+    rows = {spec: score_run(runs[spec], groundtruth, config.absent_policy) for spec in specs}
+    text = format_metrics(rows, config.absent_policy, absent)
+    tau_min = trackers[main].config.longterm.tau_min
+    fig = confidence_figure(runs[main], groundtruth, tau_min, runs.get(f"{config.preset}:off"),
+                            title=f"{config.preset} with global re-detection on demo-seed{config.seed}")
+    plot_path = out / PLOT_NAME
+    fig.savefig(plot_path, dpi=110)
+
+    results = {}
+    for spec, run in runs.items():
+        results[spec] = out / RESULTS_FOLDER / f"{spec.replace(':', '@')}.txt"
+        write_results_atomic(results[spec], run.boxes, run.confidence, run.present)
+    seconds = time.perf_counter() - started
+    payload = {
+        "sequence": {"name": scene.config.name, "frames": config.n_frames, "size_wh": list(config.size),
+                     "seed": config.seed, "absent_frames": absent, "events": scene.events,
+                     "attributes": scene.attributes},
+        "box_convention": "x,y,w,h, 0-based pixel coordinates of the frame arrays",
+        "absent_policy": config.absent_policy,
+        "metrics": {spec: _json_ready(row) for spec, row in rows.items()},
+        "config": _json_ready(asdict(config)),
+        "wall_seconds": seconds,
+    }
+    paths = {"video": video_path, "plot": plot_path, "metrics_json": out / METRICS_JSON_NAME,
+             "metrics_text": out / METRICS_TEXT_NAME, "results": results}
+    atomic_write_text(paths["metrics_json"], json.dumps(payload, indent=2, allow_nan=False) + "\n")
+    atomic_write_text(paths["metrics_text"], text + "\n")
+    return DemoResult(paths, rows, runs, text, seconds)
+
+
+def _event_summary(events: list[dict]) -> str:
+    """``out_of_view 59-156, occlusion 201-264`` (1-based frame numbers)."""
+    return ", ".join(f"{e['kind']} {e['start'] + 1}-{e['stop']}" for e in events) or "none"
+
+
+class _FrameIterator:
+    """``(index, frame)`` pairs of a scene, optionally wrapped by a tqdm bar on stderr."""
+
+    def __init__(self, scene, n_frames: int, bar) -> None:
+        self.scene, self.n_frames, self.bar = scene, n_frames, bar
+
+    def __iter__(self) -> Iterator[tuple[int, np.ndarray]]:
+        try:
+            for index in range(self.n_frames):
+                yield index, self.scene.render(index)
+                if self.bar is not None:
+                    self.bar.update(1)
+        finally:
+            if self.bar is not None:
+                self.bar.close()
+
+
+def _progress(scene, n_frames: int, enabled: bool, description: str) -> _FrameIterator:
+    bar = None
+    if enabled:
+        import sys
+
+        from tqdm import tqdm
+
+        bar = tqdm(total=n_frames, unit="frame", desc=description, file=sys.stderr, dynamic_ncols=True)
+    return _FrameIterator(scene, n_frames, bar)
+
+
+def _set_postfix(frames: _FrameIterator, state) -> None:
+    if frames.bar is not None:
+        frames.bar.set_postfix_str(f"{state.mode} {state.confidence:.2f}", refresh=False)
+
+
+def _json_ready(value):
+    if isinstance(value, dict):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
