@@ -65,10 +65,20 @@ class DemoScene:
     n_blur: int = 1  #: defocus-blur spans
     zoom_variation: float = 0.1  #: camera zoom change amplitude
     scale_variation: float = 0.1  #: target's own size change amplitude
+    target_size: float = 50.0  #: sqrt(w * h) of the target in the first frame, px
+    max_target_fraction: float = 0.3  #: ... at most this fraction of the frame's smaller side
 
-    def overrides(self) -> dict:
-        """The fields as keyword arguments of :func:`dcfre.data.synthetic.make_sequence`."""
-        return asdict(self)
+    def events(self) -> dict:
+        """The event and motion fields as :class:`~dcfre.data.synthetic.SceneConfig` keyword arguments."""
+        fields = asdict(self)
+        del fields["target_size"], fields["max_target_fraction"]
+        return fields
+
+
+#: Shortest event durations, relative to the full-length demo's (the synthetic suites' floor).
+_MIN_DURATION_SCALE = 0.3
+#: Frames at the start kept free of events even in the shortest demo (tracker initialisation).
+_MIN_CLEAR_START = 10
 
 
 @dataclass(frozen=True)
@@ -365,12 +375,23 @@ class DemoResult:
 
 
 def make_demo_sequence(config: DemoConfig):
-    """The demo's synthetic sequence as a :class:`~dcfre.data.synthetic.SyntheticScene` (frames on demand)."""
+    """The demo's synthetic sequence as a :class:`~dcfre.data.synthetic.SyntheticScene` (frames on demand).
+
+    Shorter runs than the default length get proportionally shorter events (down to 30 %) and a
+    shorter event-free start, as the synthetic suites do, so that a short demo still shows a loss.
+    """
     from dcfre.data.synthetic import SceneConfig, SyntheticScene
 
     width, height = config.size
-    scene_config = SceneConfig(seed=config.seed, n_frames=config.n_frames, width=width, height=height,
-                               name=f"demo-seed{config.seed}", **config.scene.overrides())
+    length = min(config.n_frames / DemoConfig.n_frames, 1.0)
+    scene = config.scene
+    scene_config = SceneConfig(
+        seed=config.seed, n_frames=config.n_frames, width=width, height=height, name=f"demo-seed{config.seed}",
+        target_size=min(scene.target_size, scene.max_target_fraction * min(width, height)),
+        duration_scale=max(length, _MIN_DURATION_SCALE),
+        clear_start=max(_MIN_CLEAR_START, round(SceneConfig.clear_start * length)),
+        **scene.events(),
+    )
     return SyntheticScene(scene_config)
 
 

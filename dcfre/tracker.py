@@ -179,6 +179,16 @@ class Tracker:
         return TrackState(self.box, confidence, True, TRACKING, loc.score_map, self.frame_number, info)
 
     @property
+    def models(self) -> list[AppearanceModel]:
+        """The appearance models: ``[deep, shallow]`` for UPDT, one model otherwise."""
+        return list(self._models)
+
+    @property
+    def confidence_model(self) -> AppearanceModel:
+        """The model whose score drives confidence, mining and re-detection (the deep one in UPDT)."""
+        return self._confidence_model
+
+    @property
     def box(self) -> np.ndarray:
         """Current box ``x, y, w, h``."""
         h, w = self.base_target_size * self.scale

@@ -11,6 +11,7 @@ from dcfre.eco.geometry import SampleGeometry
 from dcfre.eco.model import ECOModel
 from dcfre.eco.peak import Peak, find_peak
 from dcfre.features.extractor import FeatureExtractor
+from dcfre.features.sampling import crop_and_resize_many
 from dcfre.fourier import HalfSpectrumSampler, shift_spectrum
 
 
@@ -57,9 +58,6 @@ class AppearanceModel:
     """
 
     def __init__(self, config: ECOConfig, geometry: SampleGeometry, extractor: FeatureExtractor):
-        from dcfre.features.sampling import crop_and_resize_many
-
-        self._crop_many = crop_and_resize_many
         self.config = config
         self.geometry = geometry
         self.extractor = extractor
@@ -72,7 +70,7 @@ class AppearanceModel:
         side = self.geometry.sample_size.astype(np.float64)
         patch_sizes = side[None, :] * np.asarray(scales, dtype=np.float64)[:, None]
         out_hw = (int(side[0]), int(side[1]))
-        patches = self._crop_many(image, centre_yx, patch_sizes, out_hw)
+        patches = crop_and_resize_many(image, centre_yx, patch_sizes, out_hw)
         return self.extractor(patches)
 
     def cells_to_image_pixels(self, scale: float) -> np.ndarray:

@@ -127,7 +127,7 @@ class ECOModel:
             problem = JointProblem(full, self.projections, self.filters, self.label, self.reg_kernels,
                                    cfg.projection_reg, self.layout)
             energy = [np.abs(z) ** 2 for z in problem.z0]
-            precond = self._filter_preconditioner(energy) + [
+            precond = self.filter_preconditioner(energy) + [
                 np.full(p.shape, cfg.precond_proj_param * (proj_energy + cfg.projection_reg), dtype=np.float32)
                 for p in self.projections
             ]
@@ -150,7 +150,7 @@ class ECOModel:
             self.train(cfg.init_cg_iterations)
         self.frames_since_training = 0
 
-    def _filter_preconditioner(self, energy: list[np.ndarray]) -> list[np.ndarray]:
+    def filter_preconditioner(self, energy: list[np.ndarray]) -> list[np.ndarray]:
         cfg = self.config
         out = []
         for e in energy:
@@ -198,7 +198,7 @@ class ECOModel:
         problem = self.filter_problem()
         forget = (1 - cfg.learning_rate) ** cfg.cg_forgetting_rate
         self.filters, self.cg_state, _ = conjugate_gradient(
-            problem.apply, problem.rhs(), self.filters, self._filter_preconditioner(self.sample_energy),
+            problem.apply, problem.rhs(), self.filters, self.filter_preconditioner(self.sample_energy),
             problem.inner, iterations, fletcher_reeves=cfg.cg_fletcher_reeves,
             state=self.cg_state, forget_factor=forget,
         )

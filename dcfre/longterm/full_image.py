@@ -18,6 +18,7 @@ from scipy import ndimage
 
 from dcfre.eco.appearance import AppearanceModel
 from dcfre.eco.model import project_channels
+from dcfre.features.sampling import crop_and_resize_many
 from dcfre.fourier import full_from_half
 
 
@@ -81,7 +82,7 @@ class FullImageScorer:
         out_hw = (np.ceil((np.array([height, width]) / scale + pad) / multiple) * multiple).astype(int)
         patch_hw = out_hw * scale
         centre = np.array([(height - 1) / 2, (width - 1) / 2])
-        patch = self.appearance._crop_many(image, centre, patch_hw[None, :], (int(out_hw[0]), int(out_hw[1])))
+        patch = crop_and_resize_many(image, centre, patch_hw[None, :], (int(out_hw[0]), int(out_hw[1])))
         raw = self.appearance.extractor(patch)
         model = self.appearance.model
         blocks = [np.ascontiguousarray(np.moveaxis(project_channels(x[0], p), -1, 0))

@@ -58,7 +58,7 @@ class GlobalModel:
         # the data term now sums to 1 + distractor_weight; rescale the target part's weights to keep
         # the balance between data and regularization that the local model was trained with
         problem.sample_weights = (problem.sample_weights / (1 + cfg.distractor_weight)).astype(np.float32)
-        precond = model._filter_preconditioner(model.sample_energy)
+        precond = model.filter_preconditioner(model.sample_energy)
         self.filters, _, _ = conjugate_gradient(
             problem.apply, problem.rhs(), start, precond, problem.inner, cfg.global_cg_iterations,
             fletcher_reeves=True,
