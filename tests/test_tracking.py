@@ -148,3 +148,27 @@ def test_tracking_with_updt_never_imports_torch():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0 and "ok" in proc.stdout, proc.stderr
+
+
+def test_results_are_reproducible_across_processes():
+    import subprocess
+    import sys
+
+    code = (
+        "import hashlib, sys, numpy as np\n"
+        "sys.path.insert(0, 'tests')\n"
+        "from test_tracking import moving_object_sequence\n"
+        "from dcfre.tracker import Tracker\n"
+        "frames, gt = moving_object_sequence(n_frames=40, seed=7)\n"
+        "t = Tracker.from_preset('eco-hc')\n"
+        "t.initialize(frames[0], gt[0])\n"
+        "boxes = np.array([t.track(f).box for f in frames[1:]])\n"
+        "print(hashlib.sha256(boxes.tobytes()).hexdigest())\n"
+    )
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=root)
+            for _ in range(2)]
+    assert all(r.returncode == 0 for r in runs), runs[0].stderr
+    assert runs[0].stdout == runs[1].stdout
