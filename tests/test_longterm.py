@@ -65,11 +65,16 @@ def out_of_view_sequence():
 def test_confidence_normalizes_by_running_average():
     m = ConfidenceMonitor(eta=0.05, tau_min=0.6, n_loss=3)
     assert m.observe(2.0) == 1.0 and m.average == 2.0
-    assert m.observe(2.2) == pytest.approx(1.1)
-    assert m.average == pytest.approx(0.05 * 2.2 + 0.95 * 2.0)
+    expected_average = 0.05 * 2.2 + 0.95 * 2.0  # eq. (4): the average includes this frame
+    assert m.observe(2.2) == pytest.approx(2.2 / expected_average)
+    assert m.average == pytest.approx(expected_average)
+    # a sudden drop stays a drop: 0.5 / (0.05 * 0.5 + 0.95 * avg)
     avg = m.average
-    assert m.observe(0.5) == pytest.approx(0.5 / avg)
-    assert m.average == avg  # low-confidence frames do not pull the average down
+    assert m.observe(0.5) == pytest.approx(0.5 / (0.05 * 0.5 + 0.95 * avg))
+    frozen = ConfidenceMonitor(eta=0.05, tau_min=0.6, n_loss=3, update_on_low=False)
+    frozen.observe(2.0)
+    frozen.observe(0.5)
+    assert frozen.average == 2.0  # optional variant: low frames do not pull the average down
 
 
 def test_loss_declared_after_exactly_n_loss_low_frames():

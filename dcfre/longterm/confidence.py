@@ -9,10 +9,11 @@ from dataclasses import dataclass
 class ConfidenceMonitor:
     """Tracks ``t_conf = r_p / rbar_p`` and declares the target lost.
 
-    ``rbar_p`` is the running average ``eta * r_p + (1 - eta) * rbar_p`` of the score maximum.
-    Two choices the paper leaves open, made here so that an occlusion cannot normalize itself away:
-    ``t_conf`` divides by the average *before* this frame, and the average only absorbs frames that
-    are confident (``t_conf >= tau_min``) — the same frames the model learns from.
+    ``rbar_p`` is the running average ``eta * r_p + (1 - eta) * rbar_p`` of the score maximum and
+    ``t_conf`` divides by the updated average, as eq. (4) is written: a gradual decline of the score
+    (appearance change) is absorbed, a sudden drop (occlusion, out of view) is not. With
+    ``update_on_low=False`` the average only absorbs frames above ``tau_min`` relative to it.
+    While the target is lost the tracker stops calling :meth:`observe`, so the average is frozen.
 
     Parameters
     ----------
@@ -27,6 +28,7 @@ class ConfidenceMonitor:
     eta: float
     tau_min: float
     n_loss: int
+    update_on_low: bool = True  #: eq. 4 as written: the average absorbs every tracked frame
     average: float | None = None  #: rbar_p, None before the first score
     low_streak: int = 0  #: consecutive frames below tau_min
 
@@ -36,9 +38,10 @@ class ConfidenceMonitor:
             self.average = max(float(peak_score), 1e-12)
             self.low_streak = 0
             return 1.0
+        if self.update_on_low or float(peak_score) >= self.tau_min * self.average:
+            self.average = self.eta * float(peak_score) + (1 - self.eta) * self.average
         confidence = float(peak_score) / self.average
         if confidence >= self.tau_min:
-            self.average = self.eta * float(peak_score) + (1 - self.eta) * self.average
             self.low_streak = 0
         else:
             self.low_streak += 1
