@@ -150,7 +150,7 @@ class LongTermConfig:
     max_distractors: int = 30  #: bounded distractor memory (oldest dropped first)
     max_distractors_per_round: int = 5  #: strongest distractors kept from one mining round
     negative_label_scale: float = 1.0  #: the distractor label is -scale * Gaussian
-    distractor_weight: float = 1.0  #: total sample weight of distractors relative to the target
+    distractor_weight: float = 0.25  #: total sample weight of all distractors; the target memory's is 1 (not in paper)
 
 
 # ------------------------------------------------------------------------------------------------

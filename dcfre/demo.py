@@ -19,6 +19,12 @@ Boxes in the outputs are 0-based pixel coordinates of the frame arrays (the synt
 is converted from its 1-based OTB convention before tracking).
 
 The library side holds no CLI code: :mod:`dcfre.cli.demo` parses arguments and prints.
+
+Default seed: with the default scene, seeds 1, 2, 4 and 5 show the full method recovering the target
+after both the out-of-view span and the occlusion (AUC 0.70-0.85 against 0.25-0.56 for the baseline);
+with seed 0 the re-detection comes late and with seed 3 not at all (the global model's score on the
+returning target stays under ``tau_redetection``). Seed 4 is the default because it shows both
+recoveries and the baseline drifting to the background.
 """
 
 from __future__ import annotations
@@ -51,16 +57,19 @@ _ONE_BASED_OFFSET = np.array([1.0, 1.0, 0.0, 0.0])
 class DemoScene:
     """The generated sequence: a long-term scene with every event the method is built for.
 
-    Fields are :class:`dcfre.data.synthetic.SceneConfig` fields; the values keep camera zoom and
-    target scale changes moderate so that the events, not the scale estimation, decide the outcome,
-    and make the look-alikes recoloured enough to be told apart by a model trained against them
-    (the paper's "other person wearing a similar shirt") yet close enough to fool the local model.
+    Fields are :class:`dcfre.data.synthetic.SceneConfig` fields. Camera zoom and target scale change
+    are kept moderate so that the events, not the scale estimation, decide the outcome. The
+    look-alikes are the target's own texture and shape with a strong hue shift: the local model
+    still scores them at 0.5-0.9 of the target (they are mined as hard negatives and can fool naive
+    re-detection), while the global model can tell them apart - the paper's "other person wearing a
+    similar shirt". With shifts of 60 degrees or less the global model trained against them also
+    suppresses the target itself and re-detection often fails (see notebooks/02).
     """
 
     n_occlusions: int = 1  #: full occlusions by a world-fixed occluder
     n_out_of_view: int = 1  #: camera swings away until the target has left the frame
     n_distractors: int = 2  #: look-alike copies of the target walking around it
-    distractor_recolour: float = 60.0  #: largest hue shift of a look-alike, degrees
+    distractor_recolour: float = 120.0  #: largest hue shift of a look-alike, degrees
     n_fast_motion: int = 1  #: target speed bursts with a camera jerk
     n_blur: int = 1  #: defocus-blur spans
     zoom_variation: float = 0.1  #: camera zoom change amplitude
@@ -87,7 +96,7 @@ class DemoConfig:
 
     n_frames: int = 360  #: frames of the generated sequence (~1 minute of tracking on 2 cores)
     size: tuple[int, int] = (640, 360)  #: frame (width, height), pixels
-    seed: int = 0  #: scene seed (same seed: same frames)
+    seed: int = 4  #: scene seed (same seed: same frames; 4 shows both re-detections, see the module notes)
     preset: str = "updt"  #: tracker preset, run in long-term mode ``global`` (the paper's full method)
     compare_baseline: bool = True  #: also run the preset with ``redetect="off"`` on the same frames
     absent_policy: str = "exclude"  #: absent-target frames in AUC/DP@20: ``exclude`` or ``failure``
@@ -137,7 +146,7 @@ class TrackRun:
     seconds: float = 0.0
 
     @classmethod
-    def empty(cls, name: str, n_frames: int) -> "TrackRun":
+    def empty(cls, name: str, n_frames: int) -> TrackRun:
         return cls(name, np.full((n_frames, 4), np.nan), np.zeros(n_frames), np.zeros(n_frames, dtype=bool),
                    ["tracking"] * n_frames)
 
@@ -227,7 +236,7 @@ def score_run(run: TrackRun, groundtruth: np.ndarray, policy: str = "exclude") -
         "frames": len(run.boxes),
         "seconds": run.seconds,
         "lost_frames": int(run.lost.sum()),
-        "redetections": int(len(run.redetections)),
+        "redetections": len(run.redetections),
     }
 
 
@@ -246,10 +255,10 @@ def format_metrics(rows: dict[str, dict], policy: str, absent_frames: int) -> st
     lines += [
         "",
         f"Absent-target policy: {policy} - {POLICY_TEXT[policy]} ({absent_frames} of {n_frames} frames absent).",
-        "AUC = mean of the success curve (IoU thresholds 0..1 step 0.05); DP@20 = fraction of frames with centre "
-        "error <= 20 px.",
-        "F, Pr, Re: long-term protocol (LTB35): predictions count when present and confidence >= tau; values at the "
-        "F-maximizing tau.",
+        ("AUC = mean of the success curve (IoU thresholds 0..1 step 0.05); DP@20 = fraction of frames with centre "
+         "error <= 20 px."),
+        ("F, Pr, Re: long-term protocol (LTB35): predictions count when present and confidence >= tau; values at "
+         "the F-maximizing tau."),
         "FPS counts tracker calls only; lost = frames reported lost; redet = re-detections.",
     ]
     return "\n".join(lines)
@@ -302,8 +311,9 @@ def confidence_figure(run: TrackRun, groundtruth: np.ndarray, tau_min: float, ba
     top.plot(redetected + 1, run.confidence[redetected], "v", color="gold", markeredgecolor="black", markersize=9,
              linestyle="none", label="re-detection")
     finite = run.confidence[np.isfinite(run.confidence)]
-    upper = max(1.2, float(np.percentile(finite, 99)) * 1.05 if finite.size else 1.2)
-    top.set_ylim(0.0, upper * 1.3)  # headroom for the legend
+    upper = max(1.2, float(np.percentile(finite, 99)) if finite.size else 1.2,
+                float(np.max(run.confidence[redetected], initial=0.0)))
+    top.set_ylim(0.0, upper * 1.4)  # headroom for the markers and the legend
     top.set_ylabel("confidence  r_p / mean r_p")
     handles, _ = top.get_legend_handles_labels()
     handles.append(Patch(color="0.6", alpha=0.35, label="target absent (ground truth)"))
@@ -323,7 +333,7 @@ def confidence_figure(run: TrackRun, groundtruth: np.ndarray, tau_min: float, ba
             continue
         overlap = np.where(other.present, iou(other.boxes, groundtruth), np.nan)
         bottom.plot(frames, overlap, color=colour, linewidth=width, label=other.name)
-    bottom.set_ylim(0.0, 1.05)
+    bottom.set_ylim(-0.04, 1.04)  # a tracker stuck at IoU 0 stays visible above the axis
     bottom.set_xlim(0.5, n + 0.5)
     bottom.set_xlabel("frame")
     bottom.set_ylabel("IoU with ground truth")
@@ -422,8 +432,6 @@ def run_demo(config: DemoConfig, out_dir: str | Path, progress: bool = True,
     DemoResult
     """
     from dcfre.config import preset
-    from dcfre.io import AnnotatedVideoWriter, atomic_write_text, write_results_atomic
-    from dcfre.tracker import Tracker
 
     started = time.perf_counter()
     preset(config.preset)  # unknown preset: fail before generating anything
@@ -435,49 +443,70 @@ def run_demo(config: DemoConfig, out_dir: str | Path, progress: bool = True,
     log(f"sequence: {config.n_frames} frames {config.size[0]}x{config.size[1]}, seed {config.seed}, "
         f"{absent} frames with the target absent; events: {_event_summary(scene.events)}")
 
+    runs, tau_min = track_into_video(scene, groundtruth, config, out / VIDEO_NAME, progress)
+    rows = {spec: score_run(run, groundtruth, config.absent_policy) for spec, run in runs.items()}
+    text = format_metrics(rows, config.absent_policy, absent)
+    main, baseline = runs[f"{config.preset}:global"], runs.get(f"{config.preset}:off")
+    fig = confidence_figure(main, groundtruth, tau_min, baseline,
+                            title=f"{config.preset} with global re-detection on {scene.config.name}")
+    fig.savefig(out / PLOT_NAME, dpi=110)
+    paths = {"video": out / VIDEO_NAME, "plot": out / PLOT_NAME, "metrics_json": out / METRICS_JSON_NAME,
+             "metrics_text": out / METRICS_TEXT_NAME, "results": write_result_files(runs, out / RESULTS_FOLDER)}
+    seconds = time.perf_counter() - started
+    write_metrics(paths, scene, config, rows, text, seconds)
+    return DemoResult(paths, rows, runs, text, seconds)
+
+
+def track_into_video(scene, groundtruth: np.ndarray, config: DemoConfig, video_path: Path,
+                     progress: bool) -> tuple[dict[str, TrackRun], float]:
+    """Run every tracker of :func:`tracker_specs` over the scene in one pass, drawing the first into the video.
+
+    Returns the runs (spec -> :class:`TrackRun`) and the full method's ``tau_min``.
+    """
+    from dcfre.io import AnnotatedVideoWriter
+    from dcfre.tracker import Tracker
+
     specs = tracker_specs(config)
     trackers = {spec: Tracker.from_preset(config.preset, redetect=spec.split(":")[1]) for spec in specs}
-    main = specs[0]
     side = SideBySide(trackers, config.n_frames)
-    video_path = out / VIDEO_NAME
-    frames_iter = _progress(scene, config.n_frames, progress, f"demo {' + '.join(specs)}")
+    frames = _progress(scene, config.n_frames, progress, f"demo {' + '.join(specs)}")
     highlight = RedetectionHighlight(config.redetected_highlight_frames)
     with AnnotatedVideoWriter(video_path, fps=config.video_fps) as video:
-        for index, frame in frames_iter:
-            state = side.step(index, frame, groundtruth[0] if index == 0 else None)[main]
+        for index, frame in frames:
+            state = side.step(index, frame, groundtruth[0] if index == 0 else None)[specs[0]]
             gt_box = groundtruth[index] if config.draw_groundtruth else None
             video.write(frame, state.box, highlight(state.mode), state.confidence, gt_box=gt_box)
-            _set_postfix(frames_iter, state)
-    runs = side.runs
+            _set_postfix(frames, state)
+    return side.runs, trackers[specs[0]].config.longterm.tau_min
 
-    rows = {spec: score_run(runs[spec], groundtruth, config.absent_policy) for spec in specs}
-    text = format_metrics(rows, config.absent_policy, absent)
-    tau_min = trackers[main].config.longterm.tau_min
-    fig = confidence_figure(runs[main], groundtruth, tau_min, runs.get(f"{config.preset}:off"),
-                            title=f"{config.preset} with global re-detection on demo-seed{config.seed}")
-    plot_path = out / PLOT_NAME
-    fig.savefig(plot_path, dpi=110)
 
-    results = {}
+def write_result_files(runs: dict[str, TrackRun], folder: Path) -> dict[str, Path]:
+    """One ``x,y,w,h,confidence,present`` file per tracker (``updt:off`` -> ``updt@off.txt``)."""
+    from dcfre.io import write_results_atomic
+
+    paths = {}
     for spec, run in runs.items():
-        results[spec] = out / RESULTS_FOLDER / f"{spec.replace(':', '@')}.txt"
-        write_results_atomic(results[spec], run.boxes, run.confidence, run.present)
-    seconds = time.perf_counter() - started
+        paths[spec] = folder / f"{spec.replace(':', '@')}.txt"
+        write_results_atomic(paths[spec], run.boxes, run.confidence, run.present)
+    return paths
+
+
+def write_metrics(paths: dict, scene, config: DemoConfig, rows: dict, text: str, seconds: float) -> None:
+    """``metrics.txt`` (the printed table) and ``metrics.json`` (rows, sequence, conventions, config)."""
+    from dcfre.io import atomic_write_text
+
     payload = {
         "sequence": {"name": scene.config.name, "frames": config.n_frames, "size_wh": list(config.size),
-                     "seed": config.seed, "absent_frames": absent, "events": scene.events,
-                     "attributes": scene.attributes},
+                     "seed": config.seed, "absent_frames": int((~np.isfinite(scene.groundtruth).all(axis=1)).sum()),
+                     "events": scene.events, "attributes": scene.attributes},
         "box_convention": "x,y,w,h, 0-based pixel coordinates of the frame arrays",
         "absent_policy": config.absent_policy,
         "metrics": {spec: _json_ready(row) for spec, row in rows.items()},
         "config": _json_ready(asdict(config)),
         "wall_seconds": seconds,
     }
-    paths = {"video": video_path, "plot": plot_path, "metrics_json": out / METRICS_JSON_NAME,
-             "metrics_text": out / METRICS_TEXT_NAME, "results": results}
     atomic_write_text(paths["metrics_json"], json.dumps(payload, indent=2, allow_nan=False) + "\n")
     atomic_write_text(paths["metrics_text"], text + "\n")
-    return DemoResult(paths, rows, runs, text, seconds)
 
 
 def _event_summary(events: list[dict]) -> str:

@@ -302,8 +302,9 @@ class Tracker:
         if self.global_model is not None:
             filter_sets.append(self.global_model.filters)
         scores = self.scorer.score(self.scorer.features(frame, self.scale), filter_sets)
+        global_scale = self.global_model.scale_ratio if self.global_model is not None else 1.0
         result = choose_candidate(scores[0], scores[1] if len(scores) > 1 else None,
-                                  self.monitor.average, lt.tau_redetection)
+                                  self.monitor.average, lt.tau_redetection, global_scale)
         info = {"local_confidence": result.local_confidence, "global_confidence": result.global_confidence}
         if not result.found:
             return TrackState(self.box, min(result.local_confidence, result.global_confidence), False, LOST,
@@ -328,6 +329,7 @@ class Tracker:
             spectra = [z[detection.peak.scale_index:detection.peak.scale_index + 1] for z in detection.spectra]
             spectrum = score_spectrum(self.global_model.filters, spectra, model.model.layout)[0]
             global_score = evaluate_series(spectrum, detection.peak.displacement, model.geometry.output_size)[0]
+            global_score /= self.global_model.scale_ratio
             if global_score < threshold:
                 return None
         self.position = np.clip(loc.position, 0, np.asarray(self.frame_size) - 1)

@@ -8,7 +8,9 @@ import numpy as np
 
 from dcfre.config import LongTermConfig
 from dcfre.eco.appearance import AppearanceModel
+from dcfre.eco.operators import score_spectrum
 from dcfre.eco.optimize import conjugate_gradient
+from dcfre.fourier import half_weights
 from dcfre.longterm.mining import Distractor
 
 
@@ -31,6 +33,10 @@ class GlobalModel:
         self.distractors: deque[tuple[Distractor, list[np.ndarray]]] = deque(maxlen=config.max_distractors)
         self.filters: list[np.ndarray] | None = None
         self.pending = False  # distractors added since the last training
+        #: global / local score of the target samples. Training against negatives shrinks the global
+        #: filter's output; its scores are compared with ``scale_ratio * rbar_p`` so that each model
+        #: is normalized by its own response to the target, as t_conf normalizes the local model.
+        self.scale_ratio = 1.0
 
     def add_distractors(self, image: np.ndarray, distractors: list[Distractor], scale: float) -> None:
         """Extract and store a sample centred on each distractor (at the target's scale)."""
@@ -48,6 +54,7 @@ class GlobalModel:
         if not self.distractors:
             self.filters = start
             self.pending = False
+            self.scale_ratio = 1.0
             return
         cfg = self.config
         n = len(self.distractors)
@@ -55,9 +62,6 @@ class GlobalModel:
         weights = np.full(n, cfg.distractor_weight / n, dtype=np.float64)
         labels = np.broadcast_to(-cfg.negative_label_scale * model.label, (n,) + model.label.shape)
         problem = model.filter_problem(extra, weights, labels)
-        # the data term now sums to 1 + distractor_weight; rescale the target part's weights to keep
-        # the balance between data and regularization that the local model was trained with
-        problem.sample_weights = (problem.sample_weights / (1 + cfg.distractor_weight)).astype(np.float32)
         precond = model.filter_preconditioner(model.sample_energy)
         self.filters, _, _ = conjugate_gradient(
             problem.apply, problem.rhs(), start, precond, problem.inner, cfg.global_cg_iterations,
@@ -65,6 +69,17 @@ class GlobalModel:
         )
         self.filters = [f.astype(np.complex64) for f in self.filters]
         self.pending = False
+        self.scale_ratio = self._target_response(self.filters) / max(self._target_response(model.filters), 1e-12)
+        self.scale_ratio = float(np.clip(self.scale_ratio, 0.05, 1.0))
+
+    def _target_response(self, filters: list[np.ndarray]) -> float:
+        """Prior-weighted mean score at the target centre over the memory's target samples."""
+        model = self.local.model
+        count = model.memory.count
+        spectra = score_spectrum(filters, [s[:count] for s in model.memory.samples], model.layout)
+        weights = half_weights(*spectra.shape[-2:])
+        at_centre = np.sum(weights * spectra.real, axis=(1, 2))  # s(0) = Re sum_full S[k]
+        return float(np.sum(model.memory.weights * at_centre))
 
     @property
     def ready(self) -> bool:
