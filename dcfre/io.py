@@ -400,6 +400,12 @@ def write_results_atomic(path: str | Path, boxes, confidence, present) -> None:
     atomic_write_text(path, text)
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_text(path: str | Path, text: str) -> None:
     """Replace ``path`` by ``text`` atomically: readers see the old file or the complete new one."""
     path = Path(path)
@@ -410,6 +416,7 @@ def atomic_write_text(path: str | Path, text: str) -> None:
             tmp.write(text)
             tmp.flush()
             os.fsync(tmp.fileno())
+        os.chmod(tmp_name, 0o666 & ~_current_umask())  # mkstemp creates 0600; results are shared files
         os.replace(tmp_name, path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
