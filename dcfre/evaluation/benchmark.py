@@ -57,6 +57,7 @@ from pathlib import Path
 from typing import Any
 
 from dcfre.errors import DcfreError, InputError
+from dcfre.evaluation.runner import THREAD_ENV_VARS as RUNNER_THREAD_ENV_VARS
 
 #: Tracker whose FPS the others are compared with.
 REFERENCE_TRACKER = "opencv-csrt"
@@ -65,17 +66,7 @@ DEFAULT_TRACKERS = ("eco-hc", "opencv-csrt", "opencv-kcf")
 #: Synthetic frame sizes (width, height) of the default run.
 DEFAULT_SIZES = ((640, 360), (1280, 720))
 #: Environment variables holding the thread count of numerical libraries in worker processes.
-THREAD_ENV_VARS = (
-    "OMP_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "VECLIB_MAXIMUM_THREADS",
-    "NUMEXPR_NUM_THREADS",
-    "NUMBA_NUM_THREADS",
-    "PYFFTW_NUM_THREADS",
-    "OPENCV_FOR_THREADS_NUM",
-    "DCFRE_NUM_THREADS",
-)
+THREAD_ENV_VARS = RUNNER_THREAD_ENV_VARS
 #: Frame size (height) at which the synthetic target has its base size; it scales with the height.
 SYNTHETIC_BASE_HEIGHT = 360
 #: Synthetic target side sqrt(w h) at the base height, pixels (SceneConfig's default).
