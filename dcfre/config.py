@@ -146,6 +146,8 @@ class LongTermConfig:
     n_redetection: int = 15  #: frames between re-detection attempts while lost (paper 4.1)
     tau_redetection: float = 0.7  #: candidate threshold relative to the running score (paper 4.1)
     local_check_while_lost: bool = True  #: also test the last position every lost frame (cheap; not in paper)
+    max_scan_pixels: float = 2.5e6  #: whole-frame scans larger than this (resized pixels) are cut to a window
+    #: around the last position: bounds time and memory for tiny targets in large frames (not in paper)
     global_cg_iterations: int = 15  #: CG iterations training the global model (not in paper)
     max_distractors: int = 30  #: bounded distractor memory (oldest dropped first)
     max_distractors_per_round: int = 5  #: strongest distractors kept from one mining round
@@ -168,6 +170,7 @@ class TrackerConfig:
     scale: ScaleConfig | None = field(default_factory=ScaleConfig)  #: None: multi-scale search
     fusion: FusionConfig = field(default_factory=FusionConfig)
     longterm: LongTermConfig = field(default_factory=LongTermConfig)
+    blas_threads: int | None = 1  #: BLAS threads inside tracker calls (None: leave the process setting)
     n_search_scales: int = 1  #: scales searched by the translation filter (1 with the scale filter)
     search_scale_step: float = 1.02  #: ratio between those scales
 

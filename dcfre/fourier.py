@@ -36,7 +36,7 @@ FFTW_PLANNER_EFFORT = os.environ.get("DCFRE_FFTW_PLANNER", "FFTW_ESTIMATE")
 # Plans made through pyfftw.interfaces (1-D scale-filter transforms, whole-frame correlation) are
 # cached per shape and reused.
 pyfftw.interfaces.cache.enable()
-pyfftw.interfaces.cache.set_keepalive_time(300)
+pyfftw.interfaces.cache.set_keepalive_time(30)  # seconds an unused plan (and its buffers) is kept
 
 # ------------------------------------------------------------------------------------------------
 # FFTW wisdom, cached on disk so that MEASURE planning is paid once per machine, not per run

@@ -29,11 +29,10 @@ from PIL import Image, UnidentifiedImageError
 from dcfre.data._files import IMAGE_EXTENSIONS
 from dcfre.data.folder import detect_layout, read_sequence_folder
 from dcfre.errors import DcfreError, FrameReadError, InputError
+from dcfre.image import to_uint8  # noqa: F401  (re-exported: part of dcfre.io's API)
 
 # --------------------------------------------------------------------------------------------- frames
 
-#: Largest value of 16-bit samples, mapped to 255 (divide by 257 = 65535 / 255).
-_UINT16_TO_UINT8 = 257.0
 _RGB_MODES = ("RGBA", "RGBa", "RGBX", "P", "PA", "CMYK", "YCbCr", "LAB", "HSV")
 _GRAY_MODES = ("LA", "La", "1")
 
@@ -107,25 +106,6 @@ def _read_with_opencv(path: Path) -> np.ndarray:
         else:
             array = cv2.cvtColor(array[:, :, :3], cv2.COLOR_BGR2RGB)
     return to_uint8(array)
-
-
-def to_uint8(array: np.ndarray) -> np.ndarray:
-    """Convert an image array of any numeric dtype to uint8 (see :func:`read_frame` for the mapping)."""
-    array = np.asarray(array)
-    if array.dtype == np.uint8:
-        return np.ascontiguousarray(array)
-    if array.dtype == np.bool_:
-        return array.astype(np.uint8) * np.uint8(255)
-    if array.dtype.kind in "ui":
-        if array.dtype.itemsize == 1:  # int8
-            return np.clip(array, 0, 255).astype(np.uint8)
-        return np.clip(np.rint(array / _UINT16_TO_UINT8), 0, 255).astype(np.uint8)
-    if array.dtype.kind == "f":
-        values = np.nan_to_num(array.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
-        if values.size and values.max() <= 1.0:
-            values = values * 255.0
-        return np.clip(np.rint(values), 0, 255).astype(np.uint8)
-    raise FrameReadError(f"unsupported image sample type {array.dtype}")
 
 
 # --------------------------------------------------------------------------------------------- video
@@ -356,8 +336,11 @@ class ResultWriter:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(self.path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115 (kept open across write calls)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = open(self.path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115 (kept open)
+        except OSError as exc:
+            raise InputError(f"cannot write results to {self.path}: {exc.strerror or exc}") from None
         self.lines_written = 0
 
     def write(self, box, confidence: float, present: bool) -> None:
@@ -482,6 +465,18 @@ _FONT_SCALE = 0.5
 _LABEL_MARGIN = 4
 
 
+def _check_writable_file(path: Path, what: str) -> None:
+    """Fail early, with one line, when ``path`` cannot become a file."""
+    if path.is_dir():
+        raise InputError(f"cannot write {what} to {path}: it is a directory")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot write {what} to {path}: {exc.strerror or exc}") from None
+    if not os.access(path.parent, os.W_OK):
+        raise InputError(f"cannot write {what} to {path}: the folder is not writable")
+
+
 class AnnotatedVideoWriter:
     """Write an H.264 MP4 (yuv420p) with the tracker's output drawn on every frame.
 
@@ -504,6 +499,7 @@ class AnnotatedVideoWriter:
         if fps <= 0:
             raise InputError(f"fps must be positive, got {fps}")
         self.path = Path(path)
+        _check_writable_file(self.path, "video")
         self.fps = float(fps)
         self.quality = float(quality)
         self.frames_written = 0

@@ -11,6 +11,7 @@ tracker returns boxes in the convention it was initialized with).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from dcfre.errors import InputError
 from dcfre.features.extractor import FeatureExtractor
 from dcfre.fourier import HalfSpectrumSampler, pad_spectrum, save_wisdom
 from dcfre.fusion import fuse_scores
+from dcfre.image import to_uint8
 from dcfre.longterm.confidence import ConfidenceMonitor
 from dcfre.longterm.full_image import FullImageScorer
 from dcfre.longterm.global_model import GlobalModel
@@ -106,6 +108,15 @@ class Tracker:
     # ------------------------------------------------------------------------------ public API
     def initialize(self, frame: np.ndarray, box) -> TrackState:
         """Start tracking the target in ``box`` (x, y, w, h) of ``frame``."""
+        with _blas_threads(self.config.blas_threads):
+            return self._initialize(frame, box)
+
+    def track(self, frame: np.ndarray) -> TrackState:
+        """Locate the target in the next frame (or look for it while lost) and update the models."""
+        with _blas_threads(self.config.blas_threads):
+            return self._track(frame)
+
+    def _initialize(self, frame: np.ndarray, box) -> TrackState:
         frame = prepare_frame(frame)
         box = validate_box(box, frame.shape)
         cfg = self.config
@@ -136,7 +147,7 @@ class Tracker:
         self.frames_lost = 0
         self.frames_since_mining = 0
         self.global_model = GlobalModel(self._confidence_model, lt) if self.mode == "global" else None
-        self.scorer = FullImageScorer(self._confidence_model) if self.mode != "off" else None
+        self.scorer = FullImageScorer(self._confidence_model, lt.max_scan_pixels) if self.mode != "off" else None
         self.frame_number = 1
         self._last_confident = (frame, self.position.copy(), self.scale, 1)
         if self.global_model is not None:
@@ -144,8 +155,7 @@ class Tracker:
         save_wisdom()
         return TrackState(self.box, 1.0, True, TRACKING, None, 1)
 
-    def track(self, frame: np.ndarray) -> TrackState:
-        """Locate the target in the next frame (or look for it while lost) and update the models."""
+    def _track(self, frame: np.ndarray) -> TrackState:
         if self.frame_number == 0:
             raise InputError("track() called before initialize()")
         frame = prepare_frame(frame, expected_shape=self.frame_size, color=self.color)
@@ -268,7 +278,7 @@ class Tracker:
         """Hard-negative mining in a confidently tracked frame (paper 3.2)."""
         lt = self.config.longterm
         model = self._confidence_model
-        scores = self.scorer.score(self.scorer.features(frame, scale), [model.model.filters])[0]
+        scores = self.scorer.score(self.scorer.features(frame, scale, position), [model.model.filters])[0]
         reference = self.monitor.average or scores.value_at(position)
         target_size = self.base_target_size * scale
         found = mine_hard_negatives(scores, position, target_size, reference, lt.tau_hn,
@@ -301,7 +311,7 @@ class Tracker:
         filter_sets = [self._confidence_model.model.filters]
         if self.global_model is not None:
             filter_sets.append(self.global_model.filters)
-        scores = self.scorer.score(self.scorer.features(frame, self.scale), filter_sets)
+        scores = self.scorer.score(self.scorer.features(frame, self.scale, self.position), filter_sets)
         global_scale = self.global_model.scale_ratio if self.global_model is not None else 1.0
         result = choose_candidate(scores[0], scores[1] if len(scores) > 1 else None,
                                   self.monitor.average, lt.tau_redetection, global_scale)
@@ -357,8 +367,9 @@ class Tracker:
 def prepare_frame(frame, expected_shape=None, color=None) -> np.ndarray:
     """Validate a frame and bring it to (H, W, 3) or (H, W) with values in [0, 255].
 
-    Accepts uint8, uint16 (scaled down), float images (in [0, 1] if their maximum is at most 1,
-    else [0, 255]), RGBA (alpha dropped) and single-channel (H, W, 1) arrays.
+    Accepts uint8, 16-bit (divided by 257), float images (in [0, 1] if their maximum is at most 1,
+    else [0, 255]), RGBA (alpha dropped) and single-channel (H, W, 1) arrays; the conversion is
+    :func:`dcfre.image.to_uint8`, the one the frame reader uses.
     """
     arr = np.asarray(frame)
     if arr.ndim == 3 and arr.shape[2] == 1:
@@ -369,19 +380,11 @@ def prepare_frame(frame, expected_shape=None, color=None) -> np.ndarray:
         raise InputError(f"frame must have shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), got {arr.shape}")
     if arr.shape[0] < 2 or arr.shape[1] < 2:
         raise InputError(f"frame is too small: {arr.shape[1]}x{arr.shape[0]} pixels")
-    if arr.dtype == np.uint8:
-        pass
-    elif arr.dtype == np.uint16:
-        arr = (arr >> 8).astype(np.uint8)
-    elif np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer) or arr.dtype == bool:
-        arr = arr.astype(np.float32)
-        if not np.isfinite(arr).all():
-            raise InputError("frame contains NaN or Inf values")
-        if arr.size and arr.max() <= 1.0:
-            arr = arr * 255.0
-        arr = np.clip(arr, 0, 255).astype(np.uint8)
-    else:
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        raise InputError("frame contains NaN or Inf values")
+    if arr.dtype.kind not in "uifb":
         raise InputError(f"unsupported frame dtype {arr.dtype}")
+    arr = to_uint8(arr)  # the same mapping as the frame reader (16-bit / 257, unit floats * 255)
     if color is not None and (arr.ndim == 3) != color:
         # a sequence that switches between gray and colour: convert to what the model expects
         arr = np.repeat(arr[:, :, None], 3, axis=2) if color else arr.mean(axis=2).astype(np.uint8)
@@ -390,6 +393,12 @@ def prepare_frame(frame, expected_shape=None, color=None) -> np.ndarray:
             f"frame size changed from {expected_shape[1]}x{expected_shape[0]} to {arr.shape[1]}x{arr.shape[0]}"
         )
     return np.ascontiguousarray(arr)
+
+
+#: smallest box side accepted, pixels (a target must cover some image content)
+MIN_BOX_SIDE = 0.01
+#: largest box side accepted, relative to the frame's larger side
+MAX_BOX_TO_FRAME = 10.0
 
 
 def validate_box(box, frame_shape) -> np.ndarray:
@@ -406,9 +415,31 @@ def validate_box(box, frame_shape) -> np.ndarray:
     if w <= 0 or h <= 0:
         raise InputError(f"box has zero or negative size: w={w:g}, h={h:g}")
     height, width = frame_shape[:2]
+    if min(w, h) < MIN_BOX_SIDE:
+        raise InputError(f"box is too small: w={w:g}, h={h:g} (each side must be at least {MIN_BOX_SIDE:g} px)")
+    if max(w, h) > MAX_BOX_TO_FRAME * max(height, width):
+        raise InputError(f"box {w:g}x{h:g} is more than {MAX_BOX_TO_FRAME:g} times the {width}x{height} frame")
     if x + w <= 0 or y + h <= 0 or x >= width or y >= height:
         raise InputError(f"box {b.tolist()} lies entirely outside the {width}x{height} frame")
     return b
+
+
+_BLAS = {"controller": None}
+
+
+def _blas_threads(limit: int | None):
+    """Context limiting BLAS threads during a tracker call (a few microseconds per call).
+
+    The tracker's matrix products are small; multi-threaded BLAS on them only adds contention
+    (measured 3-30x slower on 2 busy cores), whatever the process configured elsewhere.
+    """
+    if limit is None:
+        return contextlib.nullcontext()
+    if _BLAS["controller"] is None:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS["controller"] = ThreadpoolController()
+    return _BLAS["controller"].limit(limits=limit, user_api="blas")
 
 
 def _centred_map(detection: Detection) -> np.ndarray:

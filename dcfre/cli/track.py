@@ -28,9 +28,19 @@ def register(subparsers) -> None:
                    help="long-term mode (default: the preset's)")
     p.add_argument("--out", metavar="FILE", help="write x,y,w,h,confidence,present per frame")
     p.add_argument("--save-video", metavar="FILE", help="write the frames with the box drawn, as MP4")
-    p.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
+    p.add_argument("--max-frames", type=_positive_int, default=None, help="stop after this many frames")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def default_preset() -> str:

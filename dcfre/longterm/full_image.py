@@ -67,27 +67,69 @@ class FrameScores:
 
 
 class FullImageScorer:
-    """Whole-frame scores of one appearance model (its own filters or any other filter set)."""
+    """Whole-frame scores of one appearance model (its own filters or any other filter set).
 
-    def __init__(self, appearance: AppearanceModel):
+    Parameters
+    ----------
+    appearance : AppearanceModel
+    max_pixels : float
+        Largest scan, in resized pixels; a larger frame is scanned in a window of this size
+        around the given centre (tiny targets in large frames would otherwise upsample the whole
+        frame by ``1 / scale``).
+    scale_step : float
+        Scan scales are rounded to powers of this step, so that repeated scans reuse FFT plans and
+        buffers instead of allocating a new shape each time (a 1 % scale error is harmless).
+    """
+
+    def __init__(self, appearance: AppearanceModel, max_pixels: float = 2.5e6, scale_step: float = 1.02):
         self.appearance = appearance
+        self.max_pixels = float(max_pixels)
+        self.scale_step = float(scale_step)
         self._finest = int(np.argmin(appearance.extractor.cell_sizes))
 
-    def features(self, image: np.ndarray, scale: float) -> FrameFeatures:
-        """Project the features of the frame resized by ``1 / scale``, padded by half a sample."""
+    def features(self, image: np.ndarray, scale: float, centre_yx=None) -> FrameFeatures:
+        """Project the features of the frame resized by ``1 / scale``, padded by half a sample.
+
+        When the resized, padded frame exceeds ``max_pixels`` only a window around ``centre_yx``
+        (default: the frame centre) is scanned.
+        """
+        scale = self.scale_step ** round(np.log(scale) / np.log(self.scale_step))
         geometry = self.appearance.geometry
         height, width = image.shape[:2]
         pad = geometry.sample_size.astype(np.float64)  # half a sample on each side
+        window = self._window(np.array([height, width]) / scale + pad, pad)
         multiple = self.appearance.extractor.size_multiple  # CNN input granularity
-        out_hw = (np.ceil((np.array([height, width]) / scale + pad) / multiple) * multiple).astype(int)
+        out_hw = (np.ceil(window / multiple) * multiple).astype(int)
         patch_hw = out_hw * scale
-        centre = np.array([(height - 1) / 2, (width - 1) / 2])
+        centre = self._window_centre(np.array([height, width], dtype=np.float64), pad * scale, patch_hw, centre_yx)
         patch = crop_and_resize_many(image, centre, patch_hw[None, :], (int(out_hw[0]), int(out_hw[1])))
         raw = self.appearance.extractor(patch)
         model = self.appearance.model
         blocks = [np.ascontiguousarray(np.moveaxis(project_channels(x[0], p), -1, 0))
                   for x, p in zip(raw, model.projections)]
         return FrameFeatures(blocks, centre - patch_hw / 2, float(scale))
+
+    def _window(self, full_hw: np.ndarray, pad: np.ndarray) -> np.ndarray:
+        """Size (resized pixels) of the scanned window: the padded frame, or at most max_pixels."""
+        if np.prod(full_hw) <= self.max_pixels:
+            return full_hw
+        side = np.sqrt(self.max_pixels)
+        window = np.full(2, side)
+        small = int(np.argmin(full_hw))
+        if full_hw[small] < side:
+            window[small] = full_hw[small]
+            window[1 - small] = self.max_pixels / full_hw[small]
+        return np.maximum(window, 2 * pad)
+
+    @staticmethod
+    def _window_centre(frame_hw, pad_px, patch_hw, centre_yx) -> np.ndarray:
+        """Window centre (image pixels): near ``centre_yx`` but inside the padded frame."""
+        frame_centre = (frame_hw - 1) / 2
+        if centre_yx is None:
+            return frame_centre
+        low = -0.5 - pad_px / 2 + patch_hw / 2
+        high = frame_hw - 0.5 + pad_px / 2 - patch_hw / 2
+        return np.where(low <= high, np.clip(np.asarray(centre_yx, dtype=np.float64), low, high), frame_centre)
 
     def kernels(self, filters: list[np.ndarray]) -> list[np.ndarray]:
         """Spatial correlation kernels (C, N1, N2) of each block for a filter set."""
