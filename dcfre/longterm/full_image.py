@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyfftw.interfaces.numpy_fft as fftw  # plans cached per shape (see dcfre.fourier)
 from scipy import ndimage
+from scipy.fft import next_fast_len
 
 from dcfre.eco.appearance import AppearanceModel
 from dcfre.eco.model import project_channels
@@ -156,12 +157,15 @@ class FullImageScorer:
         kernels = [self.kernels(filters) for filters in filter_sets]
         grid = None
         for b, x in enumerate(features.blocks):
-            spectrum = fftw.rfft2(x, axes=(-2, -1))
+            # zero-padding to FFT-friendly sizes keeps the valid part exact (no wrap-around reaches it)
+            # and avoids FFTW's slow paths for large prime factors
+            shape = (next_fast_len(x.shape[1], real=True), next_fast_len(x.shape[2], real=True))
+            spectrum = fftw.rfft2(x, s=shape, axes=(-2, -1))
             n1, n2 = geometry.feature_sizes[b]
             valid = (x.shape[1] - n1 + 1, x.shape[2] - n2 + 1)
             for s, kernel_set in enumerate(kernels):
-                kf = fftw.rfft2(kernel_set[b], s=x.shape[1:], axes=(-2, -1))
-                corr = fftw.irfft2(np.sum(np.conj(kf) * spectrum, axis=0), s=x.shape[1:])[: valid[0], : valid[1]]
+                kf = fftw.rfft2(kernel_set[b], s=shape, axes=(-2, -1))
+                corr = fftw.irfft2(np.sum(np.conj(kf) * spectrum, axis=0), s=shape)[: valid[0], : valid[1]]
                 # entry m is a target centred at (m + N/2) * cell resized pixels
                 if grid is None:
                     grid = self._grid(features, geometry.feature_sizes[finest], cells[finest], finest)
