@@ -148,6 +148,7 @@ class LongTermConfig:
     local_check_while_lost: bool = True  #: also test the last position every lost frame (cheap; not in paper)
     max_scan_pixels: float = 2.5e6  #: whole-frame scans larger than this (resized pixels) are cut to a window
     #: around the last position: bounds time and memory for tiny targets in large frames (not in paper)
+    max_scan_frame_ratio: float = 4.0  #: ... and never larger than this many times the frame's own pixels
     global_cg_iterations: int = 15  #: CG iterations training the global model (not in paper)
     max_distractors: int = 30  #: bounded distractor memory (oldest dropped first)
     max_distractors_per_round: int = 5  #: strongest distractors kept from one mining round

@@ -147,7 +147,8 @@ class Tracker:
         self.frames_lost = 0
         self.frames_since_mining = 0
         self.global_model = GlobalModel(self._confidence_model, lt) if self.mode == "global" else None
-        self.scorer = FullImageScorer(self._confidence_model, lt.max_scan_pixels) if self.mode != "off" else None
+        self.scorer = (FullImageScorer(self._confidence_model, lt.max_scan_pixels,
+                                       max_frame_ratio=lt.max_scan_frame_ratio) if self.mode != "off" else None)
         self.frame_number = 1
         self._last_confident = (frame, self.position.copy(), self.scale, 1)
         if self.global_model is not None:
@@ -168,6 +169,7 @@ class Tracker:
             logger.warning("frame %d: non-finite score; keeping the previous position", self.frame_number)
             loc.position, loc.confidence_score = self.position.copy(), 0.0
         self.position = np.clip(loc.position, 0, np.asarray(self.frame_size) - 1)
+        previous_scale = self.scale
         self.scale *= self._search_factors[loc.scale_index]
         if self._scale_filter is not None:
             self.scale *= self._scale_filter.estimate(frame, self.position, self.scale)
@@ -175,6 +177,8 @@ class Tracker:
 
         confidence = self.monitor.observe(loc.confidence_score)
         confident = confidence >= self.config.longterm.tau_min
+        if self.mode != "off" and not confident:
+            self.scale = previous_scale  # a scale estimated on an occluder or background is not trusted
         if self.mode == "off" or confident:
             self._learn(frame, loc)
         if confident:
@@ -320,6 +324,7 @@ class Tracker:
             return TrackState(self.box, min(result.local_confidence, result.global_confidence), False, LOST,
                               None, self.frame_number, info)
         self.position = np.clip(result.position, 0, np.asarray(self.frame_size) - 1)
+        self.scale = self._last_confident[2]  # the size estimate of the last confident frame
         self.state = TRACKING
         self.monitor.reset_streak()
         return TrackState(self.box, result.local_confidence, True, "redetected", None, self.frame_number, info)
@@ -343,6 +348,7 @@ class Tracker:
             if global_score < threshold:
                 return None
         self.position = np.clip(loc.position, 0, np.asarray(self.frame_size) - 1)
+        self.scale = self._last_confident[2]
         self.state = TRACKING
         self.monitor.reset_streak()
         confidence = self.monitor.normalize(loc.confidence_score)

@@ -77,14 +77,18 @@ class FullImageScorer:
         Largest scan, in resized pixels; a larger frame is scanned in a window of this size
         around the given centre (tiny targets in large frames would otherwise upsample the whole
         frame by ``1 / scale``).
+    max_frame_ratio : float
+        The scan is also at most this many times the frame's own pixel count.
     scale_step : float
         Scan scales are rounded to powers of this step, so that repeated scans reuse FFT plans and
         buffers instead of allocating a new shape each time (a 1 % scale error is harmless).
     """
 
-    def __init__(self, appearance: AppearanceModel, max_pixels: float = 2.5e6, scale_step: float = 1.02):
+    def __init__(self, appearance: AppearanceModel, max_pixels: float = 2.5e6, scale_step: float = 1.02,
+                 max_frame_ratio: float = 4.0):
         self.appearance = appearance
         self.max_pixels = float(max_pixels)
+        self.max_frame_ratio = float(max_frame_ratio)
         self.scale_step = float(scale_step)
         self._finest = int(np.argmin(appearance.extractor.cell_sizes))
 
@@ -98,7 +102,8 @@ class FullImageScorer:
         geometry = self.appearance.geometry
         height, width = image.shape[:2]
         pad = geometry.sample_size.astype(np.float64)  # half a sample on each side
-        window = self._window(np.array([height, width]) / scale + pad, pad)
+        budget = min(self.max_pixels, self.max_frame_ratio * height * width)
+        window = self._window(np.array([height, width]) / scale + pad, pad, budget)
         multiple = self.appearance.extractor.size_multiple  # CNN input granularity
         out_hw = (np.ceil(window / multiple) * multiple).astype(int)
         patch_hw = out_hw * scale
@@ -110,16 +115,17 @@ class FullImageScorer:
                   for x, p in zip(raw, model.projections)]
         return FrameFeatures(blocks, centre - patch_hw / 2, float(scale))
 
-    def _window(self, full_hw: np.ndarray, pad: np.ndarray) -> np.ndarray:
-        """Size (resized pixels) of the scanned window: the padded frame, or at most max_pixels."""
-        if np.prod(full_hw) <= self.max_pixels:
+    @staticmethod
+    def _window(full_hw: np.ndarray, pad: np.ndarray, budget: float) -> np.ndarray:
+        """Size (resized pixels) of the scanned window: the padded frame, or at most ``budget``."""
+        if np.prod(full_hw) <= budget:
             return full_hw
-        side = np.sqrt(self.max_pixels)
+        side = np.sqrt(budget)
         window = np.full(2, side)
         small = int(np.argmin(full_hw))
         if full_hw[small] < side:
             window[small] = full_hw[small]
-            window[1 - small] = self.max_pixels / full_hw[small]
+            window[1 - small] = budget / full_hw[small]
         return np.maximum(window, 2 * pad)
 
     @staticmethod
