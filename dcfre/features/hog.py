@@ -31,7 +31,7 @@ import numpy as np
 
 from dcfre.errors import InputError
 from dcfre.features import _checks
-from dcfre.features._hog_kernels import fhog_batch_kernel, fhog_kernel
+from dcfre.features._hog_kernels import fhog_batch_kernel
 
 #: ECO's FHOG settings (9 orientations -> 31 channels, truncation at 0.2).
 DEFAULT_N_ORIENTATIONS = 9
@@ -81,11 +81,8 @@ def fhog(
         On a non-image argument, an image smaller than one cell or 2x2 pixels, or bad parameters.
     """
     array = _checks.image_as_hwc(image, "image")
-    cell, n_orientations, clip = _check_parameters(cell_size, n_orientations, clip)
-    n_rows, n_cols = _cell_grid(array.shape[0], array.shape[1], cell, "image")
-    out = np.zeros((n_rows, n_cols, fhog_channel_count(n_orientations)), dtype=np.float32)
-    fhog_kernel(array, cell, n_orientations, clip, bool(soft_orientation), out)
-    return out
+    return fhog_many(array[None], cell_size, n_orientations=n_orientations, clip=clip,
+                     soft_orientation=soft_orientation)[0]
 
 
 def fhog_many(
