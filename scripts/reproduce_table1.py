@@ -42,25 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    from dcfre.errors import DcfreError
     from dcfre.evaluation import experiments
 
-    argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(argv)
-    try:
-        config = experiments.load_config(args.config)
-        options = experiments.options_from_args(args, experiments.command_line("scripts/reproduce_table1.py", argv))
-        result = experiments.run_table1(config, options, presets=args.presets)
-    except DcfreError as exc:
-        print(f"reproduce_table1: error: {exc}", file=sys.stderr)
-        return 2
-    print(result.markdown)
-    for kind, path in result.paths.items():
-        print(f"{kind}: {path}")
-    failed = sum(len(d["failed"]) for d in result.record["datasets"])
-    if failed:
-        print(f"reproduce_table1: {failed} run(s) failed (see table1.json)", file=sys.stderr)
-    return 1 if failed else 0
+    return experiments.run_script(
+        "reproduce_table1", build_parser(), lambda config, options, args: experiments.run_table1(config, options, presets=args.presets), argv
+    )
 
 
 if __name__ == "__main__":

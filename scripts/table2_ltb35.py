@@ -38,25 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    from dcfre.errors import DcfreError
     from dcfre.evaluation import experiments
 
-    argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(argv)
-    try:
-        config = experiments.load_config(args.config)
-        options = experiments.options_from_args(args, experiments.command_line("scripts/table2_ltb35.py", argv))
-        result = experiments.run_table2(config, options, tracker_specs=args.trackers)
-    except DcfreError as exc:
-        print(f"table2_ltb35: error: {exc}", file=sys.stderr)
-        return 2
-    print(result.markdown)
-    for kind, path in result.paths.items():
-        print(f"{kind}: {path}")
-    failed = sum(len(d["failed"]) for d in result.record["datasets"])
-    if failed:
-        print(f"table2_ltb35: {failed} run(s) failed (see table2.json)", file=sys.stderr)
-    return 1 if failed else 0
+    return experiments.run_script(
+        "table2_ltb35", build_parser(), lambda config, options, args: experiments.run_table2(config, options, tracker_specs=args.trackers), argv
+    )
 
 
 if __name__ == "__main__":

@@ -1042,3 +1042,31 @@ def command_line(script: str, argv) -> str:
     import shlex
 
     return shlex.join(["python", script] + list(argv))
+
+
+def run_script(name: str, parser, run, argv=None) -> int:
+    """Shared ``main`` of the table scripts: parse, run, print the table and where files went.
+
+    ``run(config, options, args)`` returns a Table1Result/Table2Result. Exit code 0 when every run
+    succeeded, 1 when some failed (the rest is still reported), 2 on bad input.
+    """
+    import sys
+
+    from dcfre.errors import DcfreError
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(args.config)
+        options = options_from_args(args, command_line(f"scripts/{name}.py", argv))
+        result = run(config, options, args)
+    except DcfreError as exc:
+        print(f"{name}: error: {exc}", file=sys.stderr)
+        return 2
+    print(result.markdown)
+    for kind, path in result.paths.items():
+        print(f"{kind}: {path}")
+    failed = sum(len(d["failed"]) for d in result.record["datasets"])
+    if failed:
+        print(f"{name}: {failed} run(s) failed (see the JSON record)", file=sys.stderr)
+    return 1 if failed else 0
