@@ -28,7 +28,13 @@ from PIL import Image, UnidentifiedImageError
 
 from dcfre.data._files import IMAGE_EXTENSIONS
 from dcfre.data.folder import detect_layout, read_sequence_folder
-from dcfre.errors import DcfreError, FrameReadError, InputError
+from dcfre.errors import (
+    AnnotationError,
+    DatasetError,
+    DcfreError,
+    FrameReadError,
+    InputError,
+)
 from dcfre.image import to_uint8  # noqa: F401  (re-exported: part of dcfre.io's API)
 
 # --------------------------------------------------------------------------------------------- frames
@@ -114,6 +120,10 @@ def _read_with_opencv(path: Path) -> np.ndarray:
 def iter_video(path: str | Path) -> Iterator[np.ndarray]:
     """Decode a video file frame by frame.
 
+    After the last decoded frame, the number of frames is compared with the number the container
+    announces (see :func:`_check_video_complete`): a file that ends clearly early raises, so that a
+    truncated video is not tracked silently short. The frames before the error have been yielded.
+
     Yields
     ------
     ndarray, shape (H, W, 3), uint8
@@ -122,7 +132,8 @@ def iter_video(path: str | Path) -> Iterator[np.ndarray]:
     Raises
     ------
     FrameReadError
-        Missing, empty or undecodable file, or a video without frames.
+        Missing, empty or undecodable file, a video without frames, or a video that ends clearly
+        before the frame count its container announces (truncated or corrupt file).
     """
     path = Path(path)
     _check_readable_file(path, "video")
@@ -139,6 +150,7 @@ def iter_video(path: str | Path) -> Iterator[np.ndarray]:
         reader.close()
     if n_read == 0:
         raise FrameReadError(f"video has no frames: {path}")
+    _check_video_complete(path, meta, n_read)
 
 
 def video_meta(path: str | Path) -> dict:
@@ -160,9 +172,101 @@ def _open_video(path: Path):
     return reader, meta
 
 
+#: A decoded video may fall short of the frame count its container announces by this many frames, or by
+#: this fraction of that count if more, before :func:`iter_video` reports it as truncated: durations are
+#: rounded to 10 ms and frame rates are averages.
+VIDEO_SHORTFALL_FRAMES = 2
+VIDEO_SHORTFALL_FRACTION = 0.02
+#: Containers whose index stores the number of frames of the video stream itself (read through OpenCV).
+_FRAME_INDEXED_CONTAINERS = (".mp4", ".m4v", ".mov", ".3gp", ".3g2", ".avi")
+
+
+def _check_video_complete(path: Path, meta: dict, n_read: int) -> None:
+    """Raise :class:`FrameReadError` if clearly fewer than the announced frames were decoded.
+
+    The announced count is ``duration * fps`` from the container header and, for containers with a
+    frame index (MP4/MOV/AVI), the video stream's own frame count when that is smaller (the header
+    duration is that of the longest stream, which may be the audio). Without a frame index, a file
+    with an audio stream is not checked, since its duration may be the audio's. A truncated MP4 whose
+    index is at the front (``-movflags +faststart``) decodes a prefix and ends without any ffmpeg
+    error; this is what catches it.
+    """
+    expected = _duration_frame_count(meta)
+    if expected is None or not _clearly_short(n_read, expected):
+        return  # the common case: no further probing
+    indexed = _indexed_frame_count(path)
+    if indexed is not None:
+        expected = min(expected, indexed)
+    elif "audio_codec" in meta:
+        return
+    if _clearly_short(n_read, expected):
+        raise FrameReadError(f"video {path} ended after {n_read} of ~{expected} frames (truncated or corrupt file?)")
+
+
+def _duration_frame_count(meta: dict) -> int | None:
+    """``round(duration * fps)`` from the ffmpeg header, None when either is unknown."""
+    duration, fps = float(meta.get("duration") or 0.0), float(meta.get("fps") or 0.0)
+    if not (np.isfinite(duration) and np.isfinite(fps)) or duration <= 0 or fps <= 0:
+        return None
+    return round(duration * fps)
+
+
+def _indexed_frame_count(path: Path) -> int | None:
+    """Number of frames in the video stream's index (MP4/MOV/AVI), None when not available."""
+    if path.suffix.lower() not in _FRAME_INDEXED_CONTAINERS:
+        return None
+    try:
+        capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    except cv2.error:
+        return None
+    try:
+        count = capture.get(cv2.CAP_PROP_FRAME_COUNT) if capture.isOpened() else -1.0
+    finally:
+        capture.release()
+    return round(count) if np.isfinite(count) and count > 0 else None
+
+
+def _clearly_short(n_read: int, expected: int) -> bool:
+    tolerance = max(VIDEO_SHORTFALL_FRAMES, VIDEO_SHORTFALL_FRACTION * expected)
+    return expected - n_read > tolerance
+
+
+#: Words of ffmpeg log lines that explain a failure better than its closing "Conversion failed!",
+#: most telling first.
+_FFMPEG_TELLING_WORDS = ("moov atom not found", "partial file", "invalid data found", "corrupt", "truncat", "error")
+_FFMPEG_STDERR_MARK = "=== stderr ==="
+_FFMPEG_LOG_CONTEXT = re.compile(r"^(\[[^\]]*@[^\]]*\]\s*)+")  # "[h264 @ 0x55...] " prefixes
+_FFMPEG_NOT_LOG = ("ffmpeg version", "Input #", "Output #", "Stream mapping", "Press [q]")
+
+
 def _last_line(exc: BaseException) -> str:
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip() and not line.startswith("===")]
+    """One line explaining an imageio-ffmpeg error.
+
+    The most telling line of ffmpeg's log (see ``_FFMPEG_TELLING_WORDS``; ``[codec @ 0x...]``
+    prefixes removed) when the error carries ffmpeg's stderr, else the last non-empty line of the
+    message. The ffmpeg command line of writer errors is left out.
+    """
+    text = str(exc).split("FFMPEG COMMAND:")[0]
+    telling = _most_telling_log_line(text)
+    if telling:
+        return telling
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("===")]
     return lines[-1] if lines else type(exc).__name__
+
+
+def _most_telling_log_line(text: str) -> str | None:
+    if _FFMPEG_STDERR_MARK not in text:
+        return None
+    log = [
+        line.strip()
+        for line in text.split(_FFMPEG_STDERR_MARK, 1)[1].splitlines()
+        if line.strip() and not line[0].isspace() and not line.startswith(_FFMPEG_NOT_LOG)
+    ]
+    for word in _FFMPEG_TELLING_WORDS:
+        for line in log:
+            if word in line.lower():
+                return _FFMPEG_LOG_CONTEXT.sub("", line).strip() or line
+    return None
 
 
 # --------------------------------------------------------------------------------------------- sources
@@ -181,6 +285,9 @@ class FrameSource:
         Video file (video sources).
     groundtruth : ndarray, shape (N, 4), float64, or None
         ``x, y, w, h`` per frame in the dataset's convention (NaN rows where absent), if any.
+    groundtruth_problem : str or None
+        Why the folder's ground truth was left out (one line naming the file), when
+        :func:`open_source` was called with ``groundtruth_optional=True``; else None.
     """
 
     def __init__(
@@ -189,6 +296,7 @@ class FrameSource:
         frames: list[Path] | None = None,
         video: Path | None = None,
         groundtruth: np.ndarray | None = None,
+        groundtruth_problem: str | None = None,
     ) -> None:
         if (frames is None) == (video is None):
             raise InputError("a FrameSource needs either frame files or a video file")
@@ -196,6 +304,7 @@ class FrameSource:
         self.frames = list(frames) if frames is not None else None
         self.video = Path(video) if video is not None else None
         self.groundtruth = None if groundtruth is None else np.asarray(groundtruth, dtype=np.float64).reshape(-1, 4)
+        self.groundtruth_problem = groundtruth_problem
         self._meta: dict | None = None
 
     @property
@@ -243,7 +352,7 @@ class FrameSource:
         return f"FrameSource({self.name!r}, {where}, groundtruth={'yes' if self.groundtruth is not None else 'no'})"
 
 
-def open_source(path: str | Path) -> FrameSource:
+def open_source(path: str | Path, *, groundtruth_optional: bool = False) -> FrameSource:
     """Open the ``SOURCE`` argument of ``dcfre track``.
 
     Parameters
@@ -252,13 +361,20 @@ def open_source(path: str | Path) -> FrameSource:
         A video file; a folder of frames (natural order); or one sequence folder in OTB
         (``img/`` + ``groundtruth_rect*.txt``, first target), VOT (``color/`` or root images +
         ``groundtruth.txt``) or plain (``img/`` + ``groundtruth.txt``) layout.
+    groundtruth_optional : bool
+        If True, a malformed or mismatched ground-truth (or attribute) file does not raise: the
+        source gets all the folder's images, no ground truth, and the error message in
+        ``groundtruth_problem``. For callers that do not need the ground truth (``track --init``).
 
     Raises
     ------
     InputError
         Missing path or a single image given as source.
     DatasetError
-        Empty folder, no images, or ground truth that does not match the frames.
+        Empty folder, no images, or (unless ``groundtruth_optional``) ground truth that does not
+        match the frames.
+    AnnotationError
+        Malformed ground-truth file (unless ``groundtruth_optional``).
     FrameReadError
         Undecodable video file.
     """
@@ -269,7 +385,12 @@ def open_source(path: str | Path) -> FrameSource:
         layout = detect_layout(path)
         if layout.groundtruth is None:
             return FrameSource(path.name, frames=layout.frames)
-        sequence = read_sequence_folder(path)[0]
+        try:
+            sequence = read_sequence_folder(path)[0]
+        except (AnnotationError, DatasetError) as exc:
+            if not groundtruth_optional:
+                raise
+            return FrameSource(path.name, frames=layout.frames, groundtruth_problem=str(exc))
         return FrameSource(path.name, frames=sequence.frames, groundtruth=sequence.groundtruth)
     if path.suffix.lower() in IMAGE_EXTENSIONS:
         raise InputError(f"source is a single image: {path} (give a video file or a folder of frames)")

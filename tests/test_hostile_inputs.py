@@ -594,10 +594,10 @@ def test_cli_truncated_faststart_video_works_or_fails_cleanly(tmp_path, capsys, 
     assert np.isfinite(boxes).all()
 
 
-@pytest.mark.xfail(strict=True, reason="hardening finding 5: a truncated video is tracked silently short")
 def test_cli_truncated_video_is_not_silently_short(tmp_path, capsys, videos):
-    """A cut file that still decodes a prefix: the user must learn that frames are missing
-    (non-zero exit naming the file, or a warning about the shortfall)."""
+    """Hardening finding 5 (fixed): a cut file that still decodes a prefix was tracked silently
+    short. The user must learn that frames are missing (non-zero exit naming the file, or a
+    warning about the shortfall)."""
     cut = _truncate(videos["faststart"], 0.8, "fast_short.mp4")
     out = tmp_path / "out.txt"
     code, err = _track_cli(capsys, cut, out=out)
@@ -608,15 +608,159 @@ def test_cli_truncated_video_is_not_silently_short(tmp_path, capsys, videos):
         assert any("truncat" in line.lower() or "of 40" in line or "ended after" in line for line in err), err
 
 
+def _decode_until_error(path: Path) -> tuple[list[np.ndarray], FrameReadError | None]:
+    decoded = []
+    try:
+        for frame in io.iter_video(path):  # a loop, not list(): keep the frames decoded before an error
+            decoded.append(frame)  # noqa: PERF402
+    except FrameReadError as exc:
+        return decoded, exc
+    return decoded, None
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.8, 0.95])
+def test_truncated_faststart_video_yields_its_prefix_then_names_the_shortfall(videos, keep):
+    """The frames of the decodable prefix come first (in order), then one FrameReadError that
+    names the file and how many frames of the announced 40 were decoded."""
+    cut = _truncate(videos["faststart"], keep, f"fast_{int(keep * 100)}.mp4")
+    decoded, error = _decode_until_error(cut)
+    assert 1 <= len(decoded) < 40
+    assert error is not None
+    _assert_one_line(error, "fast_", f"ended after {len(decoded)} of ~40 frames", "truncated")
+    for got, original in zip(decoded, videos["frames"]):
+        assert np.abs(got.astype(float) - original).mean() < 12
+
+
+def test_cli_truncated_faststart_video_exits_2_and_keeps_the_tracked_lines(tmp_path, capsys, videos):
+    cut = _truncate(videos["faststart"], 0.8, "fast_cut.mp4")
+    n_decodable = len(_decode_until_error(cut)[0])
+    out, video = tmp_path / "out.txt", tmp_path / "out.mp4"
+    code, err = _track_cli(capsys, cut, "--save-video", str(video), out=out)
+    assert code == 2
+    _assert_cli_error(code, err, "fast_cut.mp4", f"ended after {n_decodable} of ~40 frames")
+    boxes, confidence, _ = io.read_results(out)
+    assert len(boxes) == n_decodable and np.isfinite(boxes).all() and np.isfinite(confidence).all()
+    assert len(list(io.iter_video(video))) == n_decodable  # the annotated video was finalized
+
+
+def test_cli_truncated_video_with_max_frames_inside_the_prefix_is_fine(tmp_path, capsys, videos):
+    """Stopping before the end (``--max-frames``) never reaches the shortfall check."""
+    cut = _truncate(videos["faststart"], 0.8, "fast_cut.mp4")
+    out = tmp_path / "out.txt"
+    code, err = _track_cli(capsys, cut, "--max-frames", "5", out=out)
+    assert code == 0, err
+    assert len(_result_lines(out)) == 5
+
+
+def test_unreadable_video_messages_quote_the_telling_ffmpeg_line(videos):
+    """Hardening finding 5 (fixed): a faststart MP4 cut early gave ffmpeg's last line,
+    'Conversion failed!'; the message now quotes the line about the damage."""
+    cases = [(_truncate(videos["faststart"], 0.2, "fast_20.mp4"), ("partial file", "invalid data", "corrupt")),
+             (_truncate(videos["plain"], 0.5, "plain_50.mp4"), ("moov atom not found",))]
+    for cut, telling in cases:
+        with pytest.raises(FrameReadError) as info:
+            for _ in io.iter_video(cut):
+                pass
+        _assert_one_line(info.value, cut.name)
+        message = str(info.value)
+        assert "Conversion failed" not in message, message
+        assert "@ 0x" not in message, message  # ffmpeg's "[h264 @ 0x...]" context is dropped
+        assert any(word in message.lower() for word in telling), message
+
+
+def _noise_frames(n: int, seed: int = 0) -> list[np.ndarray]:
+    background = np.random.default_rng(seed).integers(0, 256, (H, W, 3), dtype=np.uint8)
+    return [np.roll(background, 3 * i, axis=1) for i in range(n)]
+
+
+def _write_cv2_video(path: Path, frames, fps: float, fourcc: str) -> Path:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, (W, H))
+    assert writer.isOpened(), (path, fourcc)
+    for frame in frames:
+        writer.write(np.ascontiguousarray(frame[:, :, ::-1]))
+    writer.release()
+    return path
+
+
+def _write_imageio_video(path: Path, frames, fps: float, params=None) -> Path:
+    writer = imageio_ffmpeg.write_frames(str(path), (W, H), fps=fps, codec="libx264", macro_block_size=1,
+                                         output_params=params, ffmpeg_log_level="error")
+    writer.send(None)
+    for frame in frames:
+        writer.send(np.ascontiguousarray(frame))
+    writer.close()
+    return path
+
+
+_VIDEO_WRITERS = {
+    "imageio.mp4": lambda path, frames, fps: _write_imageio_video(path, frames, fps),
+    "imageio-faststart.mp4": lambda path, frames, fps: _write_imageio_video(
+        path, frames, fps, ["-movflags", "+faststart"]),
+    "imageio.mkv": lambda path, frames, fps: _write_imageio_video(path, frames, fps),
+    "cv2-mp4v.mp4": lambda path, frames, fps: _write_cv2_video(path, frames, fps, "mp4v"),
+    "cv2-mjpg.avi": lambda path, frames, fps: _write_cv2_video(path, frames, fps, "MJPG"),
+}
+
+
+@pytest.mark.parametrize("n_frames, fps", [(1, 30), (2, 29.97), (10, 23.976), (60, 60), (60, 1), (2, 5)])
+@pytest.mark.parametrize("kind", list(_VIDEO_WRITERS))
+def test_complete_videos_are_not_reported_short(tmp_path, kind, n_frames, fps):
+    """No false truncation errors: every frame written is decoded, whatever the length, frame
+    rate (NTSC rates are rounded in the header) or writer."""
+    path = _VIDEO_WRITERS[kind](tmp_path / f"clip_{kind}", _noise_frames(n_frames), fps)
+    decoded, error = _decode_until_error(path)
+    assert error is None, error
+    assert len(decoded) == n_frames
+
+
+def _ffmpeg_test_video(path: Path, video_seconds: float, audio_seconds: float | None, *extra: str) -> Path:
+    """A 10 fps test pattern, optionally with a sine audio track of another length."""
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi",
+               "-i", f"testsrc=size={W}x{H}:rate=10:duration={video_seconds}"]
+    if audio_seconds is not None:
+        command += ["-f", "lavfi", "-i", f"sine=duration={audio_seconds}"]
+    subprocess.run(command + ["-pix_fmt", "yuv420p", *extra, str(path)], check=True, timeout=60)
+    return path
+
+
+@pytest.mark.parametrize("container", ["mp4", "mkv"])
+def test_audio_longer_than_the_video_is_not_a_truncation(tmp_path, container):
+    """The header duration is the longest stream's: 6 s of video with 8 s of audio announce 80
+    frames at 10 fps, but the video stream has 60 and all of them are decoded."""
+    path = _ffmpeg_test_video(tmp_path / f"av.{container}", 6, 8)
+    assert io.video_meta(path)["duration"] >= 7.9  # precondition: the duration is the audio's
+    decoded, error = _decode_until_error(path)
+    assert error is None, error
+    assert len(decoded) == 60
+
+
+def test_trimmed_mp4_with_an_edit_list_is_not_a_truncation(tmp_path):
+    """``ffmpeg -ss T -c copy`` keeps the samples before T in the index (an edit list hides them):
+    the index counts more frames than are shown."""
+    source = _ffmpeg_test_video(tmp_path / "full.mp4", 6, None, "-g", "30")
+    trimmed = tmp_path / "trimmed.mp4"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-ss", "1.05", "-i", str(source),
+                    "-c", "copy", str(trimmed)], check=True, timeout=60)
+    decoded, error = _decode_until_error(trimmed)
+    assert error is None, error
+    assert 40 <= len(decoded) < 60
+
+
+def test_truncated_mp4_with_audio_is_reported(tmp_path):
+    path = _ffmpeg_test_video(tmp_path / "av.mp4", 8, 8, "-movflags", "+faststart")
+    cut = _truncate(path, 0.7, "av_cut.mp4")
+    decoded, error = _decode_until_error(cut)
+    assert 1 <= len(decoded) < 80
+    assert error is not None
+    _assert_one_line(error, "av_cut.mp4", f"ended after {len(decoded)} of ~80 frames")
+
+
 def test_api_video_ending_early_is_clean(videos):
     """``iter_video`` over a cut file yields a prefix of the frames or raises FrameReadError."""
     cut = _truncate(videos["faststart"], 0.7, "fast_70.mp4")
-    decoded = []
-    try:
-        for frame in io.iter_video(cut):  # a loop, not list(): keep the frames decoded before an error
-            decoded.append(frame)  # noqa: PERF402
-    except FrameReadError as exc:
-        _assert_one_line(exc, "fast_70.mp4")
+    decoded, error = _decode_until_error(cut)
+    if error is not None:
+        _assert_one_line(error, "fast_70.mp4")
     assert len(decoded) < 40
     for got, original in zip(decoded, videos["frames"]):
         assert np.abs(got.astype(float) - original).mean() < 12  # the decoded prefix is the right frames
@@ -697,3 +841,57 @@ def test_open_source_groundtruth_errors_are_clear(tmp_path, capsys, frames):
     _assert_cli_error(*_track_cli(capsys, absent_first, init=None), "first ground-truth box is empty")
     bad = _plain_folder(tmp_path / "bad", frames, "60,40,30,30\n" * 5 + "60,40,x,30\n" + "60,40,30,30\n" * 4)
     _assert_cli_error(*_track_cli(capsys, bad, init=None), "groundtruth.txt:6")
+
+
+_BAD_GROUNDTRUTH = {
+    "3-columns": ("1,2,3\n", "groundtruth.txt:1"),
+    "fewer-boxes": ("60,40,30,30\n61,41,30,30\n", "2 boxes for 10 frames"),
+    "text": ("60,40,30,30\n" * 5 + "60,40,x,30\n" + "60,40,30,30\n" * 4, "groundtruth.txt:6"),
+}
+
+
+@pytest.mark.parametrize("case", list(_BAD_GROUNDTRUTH))
+def test_cli_bad_groundtruth_is_only_a_warning_with_init(tmp_path, capsys, frames, case):
+    """Hardening finding 6 (fixed): with --init the ground truth is not needed, so a bad file
+    beside the frames is reported in one warning line and the run goes on."""
+    text, needle = _BAD_GROUNDTRUTH[case]
+    folder = _plain_folder(tmp_path / "seq", frames, text)
+    out = tmp_path / "out.txt"
+    code, err = _track_cli(capsys, folder, out=out)
+    assert code == 0, err
+    assert len(_result_lines(out)) == N_FRAMES
+    warnings = [line for line in err if line.startswith("dcfre: warning:")]
+    assert len(warnings) == 1, err
+    assert "groundtruth.txt" in warnings[0] and needle in warnings[0], warnings
+    assert err[-1].startswith(f"frames {N_FRAMES},"), err
+    assert not any("error" in line.lower() for line in err if line not in warnings), err
+
+
+@pytest.mark.parametrize("case", list(_BAD_GROUNDTRUTH))
+def test_cli_bad_groundtruth_is_an_error_without_init(tmp_path, capsys, frames, case):
+    text, needle = _BAD_GROUNDTRUTH[case]
+    folder = _plain_folder(tmp_path / "seq", frames, text)
+    out = tmp_path / "out.txt"
+    code, err = _track_cli(capsys, folder, init=None, out=out)
+    assert code == 2
+    _assert_cli_error(code, err, "groundtruth.txt", needle)
+    assert _result_lines(out) == []
+
+
+def test_open_source_optional_groundtruth(tmp_path, frames):
+    """``groundtruth_optional=True`` keeps every image of the folder and records the problem;
+    the default still raises; a good file is still read."""
+    bad_otb = tmp_path / "otb"
+    _save_folder(bad_otb / "img", frames, ext="png")
+    (bad_otb / "groundtruth_rect.txt").write_text("1\t2\t3\t4\n" * 3)  # 3 boxes for 10 frames
+    for folder, error in [(_plain_folder(tmp_path / "plain", frames, "1,2,3\n"), AnnotationError),
+                          (bad_otb, DatasetError)]:
+        with pytest.raises(error) as info:
+            io.open_source(folder)
+        source = io.open_source(folder, groundtruth_optional=True)
+        assert source.groundtruth is None and source.num_frames == N_FRAMES
+        assert source.groundtruth_problem == str(info.value)
+        assert "groundtruth" in source.groundtruth_problem
+        assert len(list(source)) == N_FRAMES
+    good = io.open_source(_plain_folder(tmp_path / "good", frames[:4], "1,2,3,4\n" * 4), groundtruth_optional=True)
+    assert good.groundtruth.shape == (4, 4) and good.groundtruth_problem is None

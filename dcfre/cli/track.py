@@ -56,7 +56,9 @@ def run(args: argparse.Namespace) -> int:
     from dcfre.io import AnnotatedVideoWriter, ResultWriter, open_source, parse_box
     from dcfre.tracker import Tracker
 
-    source = open_source(args.source)
+    source = open_source(args.source, groundtruth_optional=args.init is not None)
+    if source.groundtruth_problem is not None:
+        print(f"dcfre: warning: ground truth ignored (--init given): {source.groundtruth_problem}", file=sys.stderr)
     init_box = _initial_box(args.init, source, parse_box)
     overrides = {} if args.redetect is None else {"redetect": args.redetect}
     tracker = Tracker.from_preset(args.preset or default_preset(), **overrides)
