@@ -146,9 +146,14 @@ class LongTermConfig:
     n_redetection: int = 15  #: frames between re-detection attempts while lost (paper 4.1)
     tau_redetection: float = 0.7  #: candidate threshold relative to the running score (paper 4.1)
     local_check_while_lost: bool = True  #: also test the last position every lost frame (cheap; not in paper)
+    redetection_scale_iterations: int = 3  #: scale-filter estimates chained at a re-detected position: the
+    #: target may have changed size while lost, and one estimate spans only about +-36 % (not in paper)
     max_scan_pixels: float = 2.5e6  #: whole-frame scans larger than this (resized pixels) are cut to a window
     #: around the last position: bounds time and memory for tiny targets in large frames (not in paper)
     max_scan_frame_ratio: float = 4.0  #: ... and never larger than this many times the frame's own pixels
+    scan_matches_samples: bool = False  #: whole-frame scores equal to centred-sample scores (cosine window,
+    #: per-sample normalization) instead of the frame's features correlated directly; measured worse for
+    #: re-detection, see dcfre.longterm.full_image (not in paper)
     global_cg_iterations: int = 15  #: CG iterations training the global model (not in paper)
     max_distractors: int = 30  #: bounded distractor memory (oldest dropped first)
     max_distractors_per_round: int = 5  #: strongest distractors kept from one mining round

@@ -148,7 +148,8 @@ class Tracker:
         self.frames_since_mining = 0
         self.global_model = GlobalModel(self._confidence_model, lt) if self.mode == "global" else None
         self.scorer = (FullImageScorer(self._confidence_model, lt.max_scan_pixels,
-                                       max_frame_ratio=lt.max_scan_frame_ratio) if self.mode != "off" else None)
+                                       max_frame_ratio=lt.max_scan_frame_ratio,
+                                       match_samples=lt.scan_matches_samples) if self.mode != "off" else None)
         self.frame_number = 1
         self._last_confident = (frame, self.position.copy(), self.scale, 1)
         if self.global_model is not None:
@@ -323,10 +324,7 @@ class Tracker:
         if not result.found:
             return TrackState(self.box, min(result.local_confidence, result.global_confidence), False, LOST,
                               None, self.frame_number, info)
-        self.position = np.clip(result.position, 0, np.asarray(self.frame_size) - 1)
-        self.scale = self._last_confident[2]  # the size estimate of the last confident frame
-        self.state = TRACKING
-        self.monitor.reset_streak()
+        self._resume_tracking(frame, result.position)
         return TrackState(self.box, result.local_confidence, True, "redetected", None, self.frame_number, info)
 
     def _check_last_position(self, frame: np.ndarray) -> TrackState | None:
@@ -347,13 +345,26 @@ class Tracker:
             global_score /= self.global_model.scale_ratio
             if global_score < threshold:
                 return None
-        self.position = np.clip(loc.position, 0, np.asarray(self.frame_size) - 1)
-        self.scale = self._last_confident[2]
-        self.state = TRACKING
-        self.monitor.reset_streak()
+        self._resume_tracking(frame, loc.position)
         confidence = self.monitor.normalize(loc.confidence_score)
         info = {"local_confidence": confidence, "global_confidence": self.monitor.normalize(global_score)}
         return TrackState(self.box, confidence, True, "redetected", loc.score_map, self.frame_number, info)
+
+    def _resume_tracking(self, frame: np.ndarray, position: np.ndarray) -> None:
+        """Back to tracking at a re-detected position, with the size re-estimated there."""
+        self.position = np.clip(position, 0, np.asarray(self.frame_size) - 1)
+        self.scale = self._last_confident[2]  # the size estimate of the last confident frame
+        if self._scale_filter is not None:
+            # chain scale estimates: one spans about +-36 %, and a target may come back much larger or smaller
+            tolerance = abs(math.log(self.config.scale.scale_step))
+            for _ in range(self.config.longterm.redetection_scale_iterations):
+                change = self._scale_filter.estimate(frame, self.position, self.scale)
+                self.scale = float(np.clip(self.scale * change, self.min_scale, self.max_scale))
+                if abs(math.log(change)) < tolerance:
+                    break
+        self.state = TRACKING
+        self.frames_since_mining = 0  # mine only after n_hn confident frames on the re-detected target
+        self.monitor.reset_streak()
 
     # ------------------------------------------------------------------------------ internals
     def _init_scale_limits(self, geometry) -> None:

@@ -438,8 +438,10 @@ class DeepFeatureExtractor:
         batch = self._validated(patches)
         if self._session is None:
             self.load()
-        normalized = batch * self._scale + self._offset  # float32, (N, H, W, 3)
-        nchw = np.ascontiguousarray(normalized.transpose(0, 3, 1, 2))
+        from dcfre.features._deep_kernels import normalize_to_nchw  # numba: imported on first use, like onnxruntime
+
+        nchw = np.empty((batch.shape[0], 3, batch.shape[1], batch.shape[2]), dtype=np.float32)
+        normalize_to_nchw(np.ascontiguousarray(batch), self._scale, self._offset, nchw)  # ImageNet mean/std
         contract = self._contract
         features = self._session.run([contract.output_name], {contract.input_name: nchw})[0]
         return np.ascontiguousarray(features.transpose(0, 2, 3, 1), dtype=np.float32)

@@ -100,13 +100,18 @@ class FeatureExtractor:
         ``dim`` from the configuration: with the defaults every element has unit mean square,
         which balances blocks of different resolution and dimension.
         """
-        cfg = self.config
         s, h, w, d = block.shape
-        p = cfg.normalize_power
-        target = (h * w) ** float(cfg.normalize_size) * d ** float(cfg.normalize_dim)
-        energy = np.sum(np.abs(block.reshape(s, -1)) ** p, axis=1) + np.finfo(np.float32).eps
-        scale = (target / energy) ** (1.0 / p)
+        energy = np.sum(np.abs(block.reshape(s, -1)) ** self.config.normalize_power, axis=1)
+        scale = self.normalization_factor(energy, h * w, d)
         return (block * scale[:, None, None, None].astype(np.float32)).astype(np.float32)
+
+    def normalization_factor(self, energy, n_cells: int, dim: int):
+        """The factor :meth:`normalize` applies to a map of ``n_cells`` cells and ``dim`` channels
+        whose ``sum |x|^p`` is ``energy`` (scalar or array)."""
+        cfg = self.config
+        p = cfg.normalize_power
+        target = n_cells ** float(cfg.normalize_size) * dim ** float(cfg.normalize_dim)
+        return (target / (np.asarray(energy, dtype=np.float64) + np.finfo(np.float32).eps)) ** (1.0 / p)
 
 
 def _to_uint8(patch: np.ndarray) -> np.ndarray:
