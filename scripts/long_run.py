@@ -1,19 +1,22 @@
-"""Long-run soak test: memory growth and NaN/Inf over a very long synthetic sequence (issue 6).
+"""Long-run soak test: memory growth, NaN/Inf and tracking quality over a very long synthetic sequence (issue 6).
 
-Runs the full method (``updt``, long-term mode ``global`` by default) on a generated scene of
-``--loop`` frames (full occlusions, out-of-view spans, look-alike distractors) replayed until
-``--frames`` frames have been tracked. Replaying makes the target jump back to its start position
-at every wrap-around, one more loss and re-detection each time. Frames are rendered on the fly
-(no frame cache), so the process memory is the tracker's.
+Runs the full method (``updt``, long-term mode ``global`` by default) on one generated scene of
+``--frames`` frames: continuous target motion and size change, with full occlusions, out-of-view
+spans, fast motion, blur (as many per frame as in the 600-frame scenes of the synthetic suites) and
+two look-alike distractors. ``--loop N`` instead replays a scene of N frames until ``--frames`` are
+tracked: at every wrap-around the target jumps back to its first position and size in one frame
+(a harsher, artificial test of re-detection). Frames are rendered on the fly (no frame cache), so
+the process memory is the tracker's.
 
 Reported: a table every ``--report-every`` frames, then RSS at start / after warm-up / end, overall
 FPS (tracker time only) and how re-detections compare with the ground truth. Table columns:
 ``RSS MB`` and ``dRSS`` (since start), ``FPS`` of the window, cumulative ``losses`` and re-detections
 (``redet``; ``ok``: IoU > 0.3 with the ground truth; ``centre``: box centre inside the ground-truth
-box), ``lost%`` of frames so far, ``distr`` (distractors held by the global model), ``scale`` (the
-tracker's scale factor), ``size`` (median sqrt(box area / ground-truth area) over the window's
-visible frames: 1 = right size), ``scan Mpx`` (size of a whole-frame scan at that scale, capped at
-``max_scan_pixels``) and the current ``mode``.
+box), ``lost%`` of frames so far, ``hit%`` (visible frames of the window tracked with IoU > 0.5),
+``distr`` (distractors held by the global model), ``scale`` (the tracker's scale factor), ``size``
+(median sqrt(box area / ground-truth area) over the window's visible frames: 1 = right size),
+``scan Mpx`` (size of a whole-frame scan at that scale, capped at ``max_scan_pixels``) and the
+current ``mode``.
 
 Checked: every ``--check-every`` frames, each appearance model's filters and projection, the
 global model's filters, the scale filter and the confidence average must be finite; every frame's
@@ -28,7 +31,7 @@ Exit status: 0 if both checks pass, 1 if memory grew beyond the bound, 2 if a Na
 Usage::
 
     python scripts/long_run.py [--preset updt] [--mode global] [--frames 20000] [--size 320x240]
-        [--loop 600] [--seed 3] [--report-every 1000] [--check-every 100] [--warmup 2000]
+        [--loop N] [--seed 3] [--report-every 1000] [--check-every 100] [--warmup 2000]
         [--max-growth-mb 100] [--csv rows.csv]
 """
 
@@ -65,6 +68,8 @@ from dcfre.tracker import Tracker
 MB = 1024.0 * 1024.0
 #: IoU with the ground truth above which a re-detection counts as correct.
 CORRECT_REDETECTION_IOU = 0.3
+#: IoU above which a visible frame counts as tracked (``hit%``)
+HIT_IOU = 0.5
 EXIT_MEMORY, EXIT_NONFINITE = 1, 2
 
 
@@ -138,17 +143,31 @@ class RunStats:
     correct_redetections: int = 0  #: IoU with the ground truth above CORRECT_REDETECTION_IOU
     centred_redetections: int = 0  #: box centre inside the ground-truth box (any size)
     size_ratios: list = field(default_factory=list)  #: sqrt(box area / gt area) while both visible
+    window_overlaps: list = field(default_factory=list)  #: IoU of the window's visible frames (0 if reported absent)
+    visible_frames: int = 0
+    hits: int = 0  #: visible frames tracked with IoU > HIT_IOU
     frames_lost: int = 0
     nonfinite_events: list = field(default_factory=list)
     rows: list = field(default_factory=list)
 
 
+#: events per 600 frames, as in the synthetic suites' scenes
+EVENTS_PER_600 = {"n_occlusions": 3, "n_out_of_view": 2, "n_fast_motion": 1, "n_blur": 1}
+
+
+def scene_length(args) -> int:
+    """Frames of the generated scene: the whole run, or the replayed ``--loop``."""
+    return args.loop or args.frames
+
+
 def build_scene(args) -> SyntheticScene:
     width, height = args.size
+    n_frames = scene_length(args)
+    events = {name: max(1, round(count * n_frames / 600)) for name, count in EVENTS_PER_600.items()}
     config = SceneConfig(
-        seed=args.seed, n_frames=args.loop, width=width, height=height, name="long-run",
+        seed=args.seed, n_frames=n_frames, width=width, height=height, name="long-run",
         target_size=min(width, height) / 8, screen_size_limits=(16.0, min(width, height) / 3),
-        n_occlusions=3, n_out_of_view=2, n_distractors=2, n_fast_motion=1, n_blur=1,
+        n_distractors=2, **events,
     )
     return SyntheticScene(config)
 
@@ -156,7 +175,8 @@ def build_scene(args) -> SyntheticScene:
 def run(args) -> int:
     start_rss = rss_mb()
     scene = build_scene(args)
-    groundtruth = scene.groundtruth  # (loop, 4), NaN while hidden
+    groundtruth = scene.groundtruth  # (scene frames, 4), NaN while hidden
+    n_scene = len(groundtruth)
     overrides = {} if args.mode is None else {"redetect": args.mode}
     tracker = Tracker.from_preset(args.preset, **overrides)
     counter = WarningCounter()
@@ -165,19 +185,20 @@ def run(args) -> int:
     stats = RunStats()
     absent = int(np.isnan(groundtruth[:, 0]).sum())
     print(f"preset {args.preset}, mode {args.mode or 'preset default'}, {args.frames} frames of "
-          f"{args.size[0]}x{args.size[1]}, scene of {args.loop} frames replayed ({absent} absent per loop), "
+          f"{args.size[0]}x{args.size[1]}, " + (f"scene of {n_scene} frames replayed ({absent} absent per loop), "
+                                                if args.loop else f"one continuous scene ({absent} frames absent), ") +
           f"seed {args.seed}", flush=True)
     print(f"RSS at start: {start_rss:.1f} MB", flush=True)
     header = (f"{'frame':>7} {'RSS MB':>8} {'dRSS':>7} {'FPS':>6} {'losses':>6} {'redet':>6} {'ok':>5} "
-              f"{'centre':>6} {'lost%':>6} {'distr':>5} {'scale':>6} {'size':>5} {'scan Mpx':>8} {'mode':>10}")
+              f"{'centre':>6} {'lost%':>6} {'hit%':>5} {'distr':>5} {'scale':>6} {'size':>5} {'scan Mpx':>8} {'mode':>10}")
     print(header, flush=True)
 
     warmup_rss = None
     window_start, window_seconds = 0, 0.0
     previous_mode = "tracking"
     for index in range(args.frames):
-        frame = scene.render(index % args.loop)
-        gt = groundtruth[index % args.loop]
+        frame = scene.render(index % n_scene)
+        gt = groundtruth[index % n_scene]
         tic = time.perf_counter()
         if index == 0:
             state = tracker.initialize(frame, gt)
@@ -201,6 +222,11 @@ def run(args) -> int:
             stats.centred_redetections += bool(np.isfinite(gt).all() and centre_inside(state.box, gt))
         if state.present and np.isfinite(gt).all():
             stats.size_ratios.append(math.sqrt(state.box[2] * state.box[3] / (gt[2] * gt[3])))
+        if np.isfinite(gt).all():
+            overlap = float(iou(state.box, gt)[0]) if state.present else 0.0
+            stats.window_overlaps.append(overlap)
+            stats.visible_frames += 1
+            stats.hits += overlap > HIT_IOU
         previous_mode = state.mode
         if counter.messages:
             stats.nonfinite_events += [(index + 1, f"tracker warning: {m}") for m in counter.messages]
@@ -235,16 +261,21 @@ def report_row(frame: int, tracker: Tracker, stats: RunStats, seconds: float, fr
     distractors = len(tracker.global_model.distractors) if tracker.global_model is not None else 0
     size_ratio = float(np.median(stats.size_ratios)) if stats.size_ratios else math.nan
     stats.size_ratios.clear()
-    # the whole-frame scan resizes the frame by 1 / scale and pads it by one sample (up to a cap)
+    overlaps = np.asarray(stats.window_overlaps)
+    hit_percent = 100.0 * float(np.mean(overlaps > HIT_IOU)) if overlaps.size else math.nan
+    stats.window_overlaps.clear()
+    # the whole-frame scan resizes the frame by 1 / scale (up to a cap)
     frame_hw = np.asarray(tracker.frame_size, dtype=np.float64)
-    scan_pixels = float(np.prod(frame_hw / tracker.scale + tracker.geometry.sample_size))
-    scan_pixels = min(scan_pixels, getattr(tracker.config.longterm, "max_scan_pixels", math.inf))
+    longterm = tracker.config.longterm
+    scan_pixels = min(float(np.prod(frame_hw / tracker.scale)), longterm.max_scan_pixels,
+                      longterm.max_scan_frame_ratio * float(np.prod(frame_hw)))
     return {
         "frame": frame, "rss_mb": rss, "rss_growth_mb": rss - start_rss,
         "fps": frames / seconds if seconds > 0 else math.inf, "losses": stats.losses,
         "redetections": stats.redetections, "correct_redetections": stats.correct_redetections,
         "centred_redetections": stats.centred_redetections, "size_ratio": size_ratio,
-        "lost_percent": 100.0 * stats.frames_lost / max(stats.frames, 1), "distractors": distractors,
+        "lost_percent": 100.0 * stats.frames_lost / max(stats.frames, 1), "hit_percent": hit_percent,
+        "distractors": distractors,
         "scale": tracker.scale, "scan_mpx": scan_pixels / 1e6, "mode": mode,
     }
 
@@ -252,7 +283,7 @@ def report_row(frame: int, tracker: Tracker, stats: RunStats, seconds: float, fr
 def format_row(row: dict) -> str:
     return (f"{row['frame']:>7} {row['rss_mb']:>8.1f} {row['rss_growth_mb']:>+7.1f} {row['fps']:>6.1f} "
             f"{row['losses']:>6} {row['redetections']:>6} {row['correct_redetections']:>5} "
-            f"{row['centred_redetections']:>6} {row['lost_percent']:>6.1f} {row['distractors']:>5} "
+            f"{row['centred_redetections']:>6} {row['lost_percent']:>6.1f} {row['hit_percent']:>5.1f} {row['distractors']:>5} "
             f"{row['scale']:>6.3f} {row['size_ratio']:>5.2f} {row['scan_mpx']:>8.2f} {row['mode']:>10}")
 
 
@@ -279,6 +310,8 @@ def summarize(args, stats: RunStats, start_rss: float, warmup_rss: float | None)
           f"({stats.correct_redetections} with IoU > {CORRECT_REDETECTION_IOU} to the ground truth, "
           f"{stats.centred_redetections} centred inside it), "
           f"frames reported lost: {stats.frames_lost} ({100.0 * stats.frames_lost / max(stats.frames, 1):.1f}%)")
+    print(f"visible frames tracked with IoU > {HIT_IOU}: {stats.hits} of {stats.visible_frames} "
+          f"({100.0 * stats.hits / max(stats.visible_frames, 1):.1f}%)")
     print(f"non-finite events:     {len(stats.nonfinite_events)}")
     for frame, what in stats.nonfinite_events[:20]:
         print(f"  frame {frame}: {what}")
@@ -333,7 +366,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="long-term mode (default global: the paper's full method)")
     parser.add_argument("--frames", type=positive_int, default=20000, help="frames to track (default 20000)")
     parser.add_argument("--size", type=parse_size, default=(320, 240), help="frame size WxH (default 320x240)")
-    parser.add_argument("--loop", type=positive_int, default=600, help="frames of the replayed scene (default 600)")
+    parser.add_argument("--loop", type=int, default=0,
+                        help="replay a scene of this many frames (default 0: one continuous scene of --frames)")
     parser.add_argument("--seed", type=int, default=3, help="scene seed (default 3)")
     parser.add_argument("--report-every", type=positive_int, default=1000, help="table row period (frames)")
     parser.add_argument("--check-every", type=positive_int, default=100, help="NaN/Inf check period (frames)")
@@ -345,8 +379,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    if args.loop < 2:
-        raise SystemExit("--loop must be at least 2")
+    if args.loop == 1 or args.loop < 0:
+        raise SystemExit("--loop must be 0 (one continuous scene) or at least 2")
     args.warmup = min(args.warmup, args.frames)
     return run(args)
 
