@@ -3,10 +3,14 @@
     python scripts/benchmark_redetection.py [--presets eco-hc,updt] [--sizes 640x360,1280x720] [--repeats 10]
                                             [--onnx-threads 1]
 
-For each preset and frame size a tracker (mode ``global``) is initialized on a generated sequence and
-tracks a few frames; then, on the following frames, it times ``scorer.features`` + ``scorer.score``
-with the local and the global filter sets (what one re-detection attempt costs) and one hard-negative
-mining round (whole-frame scan of the local model, distractor extraction). Prints medians in ms.
+For each preset and frame size a tracker (mode ``global``) is initialized on a generated sequence
+(``make_sequence(1, size=...)``, the generator's default 50-pixel target) and tracks a few frames;
+then :func:`dcfre.evaluation.benchmark.time_long_term_components` times, on the following frames,
+``scorer.features`` + ``scorer.score`` with the local and the global filter sets (what one
+re-detection attempt costs) and one hard-negative mining round. Prints medians in ms.
+
+``python -m dcfre bench`` reports the same numbers for every tracker with re-detection, on its own
+inputs (target size proportional to the frame height) and in a thread-limited worker process.
 """
 
 from __future__ import annotations
@@ -14,38 +18,35 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
+from pathlib import Path
 
-import numpy as np
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))  # run from a source checkout without installing
+
+from dcfre.evaluation.benchmark import parse_sizes, time_long_term_components
+
+#: Frames tracked before the measurement.
+WARMUP_FRAMES = 8
+#: ONNX thread setting per preset with a deep backbone.
+ONNX_THREAD_KEYS = {"updt": "deep.features.deep.threads", "eco": "local.features.deep.threads"}
 
 
 def measure(preset: str, size: tuple[int, int], repeats: int, onnx_threads: int) -> dict:
+    """:func:`time_long_term_components` of ``preset`` in global mode at ``size`` (``repeats`` scans)."""
     from dcfre.data.synthetic import make_sequence
     from dcfre.tracker import Tracker
 
-    warmup = 8
-    sequence = make_sequence(1, n_frames=warmup + 2 * repeats + 2, size=size)
+    sequence = make_sequence(1, n_frames=WARMUP_FRAMES + repeats + 2, size=size)
     frames, gt = sequence.frames, sequence.groundtruth
     overrides = {"redetect": "global"}
-    if preset == "updt" or preset == "eco":
-        key = "deep.features.deep.threads" if preset == "updt" else "local.features.deep.threads"
-        overrides[key] = onnx_threads
+    if preset in ONNX_THREAD_KEYS:
+        overrides[ONNX_THREAD_KEYS[preset]] = onnx_threads
     tracker = Tracker.from_preset(preset, **overrides)
     tracker.initialize(frames[0], gt[0])
-    for frame in frames[1:warmup]:
+    for frame in frames[1:WARMUP_FRAMES]:
         tracker.track(frame)
-    local = tracker.confidence_model.model.filters
-    redetect, mining = [], []
-    for frame in frames[warmup: warmup + repeats]:
-        start = time.perf_counter()
-        features = tracker.scorer.features(frame, tracker.scale, tracker.position)
-        tracker.scorer.score(features, [local, tracker.global_model.filters or local])
-        redetect.append(time.perf_counter() - start)
-    for i, frame in enumerate(frames[warmup + repeats: warmup + 2 * repeats]):
-        start = time.perf_counter()
-        tracker._mine(frame, tracker.position, tracker.scale, warmup + repeats + i)
-        mining.append(time.perf_counter() - start)
-    return {"redetect_ms": 1000 * float(np.median(redetect)), "mining_ms": 1000 * float(np.median(mining))}
+    return time_long_term_components(tracker, frames[WARMUP_FRAMES:WARMUP_FRAMES + repeats], repeats)
 
 
 def main(argv=None) -> int:
@@ -55,7 +56,7 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--onnx-threads", type=int, default=1)
     args = parser.parse_args(argv)
-    sizes = [tuple(int(v) for v in s.split("x")) for s in args.sizes.split(",")]
+    sizes = parse_sizes(args.sizes)
     print(f"load average at start: {os.getloadavg()[0]:.2f}")
     print("| preset | frame | re-detection ms (median) | mining round ms (median) |")
     print("|---|---|---:|---:|")

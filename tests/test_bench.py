@@ -237,3 +237,125 @@ def test_cold_and_cached_jit_measurement():
     row = report["results"][0]
     assert row["jit_cold_s"] == jit["cold"]["total_s"] and row["jit_cached_s"] == jit["cached"]["total_s"]
     assert "JIT cold s" in benchmark.format_markdown(report)
+
+
+# ------------------------------------------------------------------------------ long-term components
+
+
+def _warmed_tracker(spec, size=TINY_SIZE, n_frames=12, warmup=4):
+    from dcfre.evaluation.trackers import build_tracker
+
+    item = benchmark.synthetic_input(size, n_frames, seed=2, overrides={"n_occlusions": 0, "n_out_of_view": 0})
+    tracker = build_tracker(spec)
+    tracker.initialize(item.frames[0], item.init_box)
+    for frame in item.frames[1 : 1 + warmup]:
+        tracker.track(frame)
+    return tracker, item.frames[1 + warmup :]
+
+
+def test_time_long_term_components_global_mode_scores_local_and_global_filters():
+    tracker, frames = _warmed_tracker("eco-hc:global")
+    calls = []
+    score = tracker.scorer.score
+
+    def spy(features, filter_sets):
+        calls.append(list(filter_sets))
+        return score(features, filter_sets)
+
+    tracker.scorer.score = spy
+    position, scale = tracker.position.copy(), tracker.scale
+    result = benchmark.time_long_term_components(tracker, frames, count=3)
+    for key in ("redetect_ms", "redetect_max_ms", "mining_ms", "mining_max_ms", "global_train_ms"):
+        assert _positive(result[key]), (key, result[key])
+    assert result["redetect_max_ms"] >= result["redetect_ms"]
+    assert result["count"] == 3 and result["filter_sets"] == 2
+    scans = [c for c in calls if len(c) == 2]  # the 3 mining rounds score the local filters only
+    assert len(scans) == 3 and len(calls) == 6
+    trained = scans[0][1]  # the global filters, trained before the first scan if they did not exist
+    for local, global_ in scans:
+        assert local is tracker.confidence_model.model.filters
+        assert global_ is trained and global_ is not local
+        assert [g.shape for g in global_] == [f.shape for f in local]
+    assert all(len(c) == 1 and c[0] is tracker.confidence_model.model.filters for c in calls[3:])
+    np.testing.assert_array_equal(tracker.position, position)  # state not advanced
+    assert tracker.scale == scale
+
+
+def test_time_long_term_components_local_mode_and_off():
+    tracker, frames = _warmed_tracker("eco-hc:local")
+    result = benchmark.time_long_term_components(tracker, frames[:1], count=2)  # one frame, cycled
+    assert _positive(result["redetect_ms"])
+    assert result["mining_ms"] is None and result["global_train_ms"] is None and result["filter_sets"] == 1
+    off, frames = _warmed_tracker("eco-hc", warmup=1)
+    assert not benchmark.has_long_term_components(off)
+    with pytest.raises(InputError, match="re-detection"):
+        benchmark.time_long_term_components(off, frames)
+
+
+def test_long_term_table_only_lists_trackers_with_re_detection():
+    config = benchmark.BenchConfig(trackers=("eco-hc", "eco-hc:global"))
+    timing = _fake_timing({"eco-hc": 100.0, "eco-hc:global": 50.0})
+    component = {"redetect_ms": 12.5, "mining_ms": 8.25, "count": 5}
+    timing["long_term"] = {"eco-hc:global": {"seq": component}}
+    rows = {row["tracker"]: row for row in benchmark._assemble(config, [{"name": "seq"}], timing, {}, {})}
+    assert rows["eco-hc:global"]["redetect_ms"] == 12.5 and rows["eco-hc:global"]["mining_ms"] == 8.25
+    assert rows["eco-hc"]["redetect_ms"] is None and rows["eco-hc"]["long_term"] is None
+    text = benchmark.format_markdown(_minimal_report(list(rows.values())))
+    assert "| input | tracker | re-detection ms | mining ms |" in text
+    assert "| seq | eco-hc:global | 12.5 | 8.2 |" in text
+    assert "| seq | eco-hc |" not in text
+    plain = benchmark.format_markdown(_minimal_report([rows["eco-hc"]]))
+    assert "re-detection ms" not in plain
+
+
+# ------------------------------------------------------------------------------ inputs with losses
+
+
+def test_loss_input_frames_default_and_override():
+    assert benchmark.BenchConfig().loss_input_frames == benchmark.LOSS_INPUT_FRAMES
+    assert benchmark.BenchConfig(frames=500).loss_input_frames == 500
+    assert benchmark.BenchConfig(frames=20, loss_frames=120).loss_input_frames == 120
+    with pytest.raises(InputError):
+        benchmark.BenchConfig(loss_frames=1).validate()
+
+
+def test_loss_input_has_an_out_of_view_span_with_absent_frames():
+    item = benchmark.loss_input(TINY_SIZE, benchmark.LOSS_INPUT_FRAMES)
+    assert item.name == "synthetic-lt-160x120" and item.frames.shape[0] == benchmark.LOSS_INPUT_FRAMES
+    absent = ~np.isfinite(item.groundtruth).all(axis=1)
+    assert absent.any() and not absent[0]
+    assert sum(b - a + 1 for a, b in item.absent_spans) == int(absent.sum())
+    views = [e for e in item.events if e["kind"] == benchmark.OUT_OF_VIEW_EVENT]
+    assert views and absent[views[0]["core_start"] : views[0]["core_stop"]].all()
+    with pytest.raises(InputError, match="out-of-view"):
+        benchmark.loss_input(TINY_SIZE, 40)  # the first 30 frames are kept free of events
+
+
+def test_cli_bench_with_losses_and_long_term_columns(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    code = main([
+        "bench", "--trackers", "eco-hc,eco-hc:global", "--sizes", f"{TINY_SIZE[0]}x{TINY_SIZE[1]}",
+        "--frames", "6", "--repeats", "1", "--warmup", "2", "--no-jit", "--no-memory", "--with-losses",
+        "--loss-frames", "150", "--out", str(out), "--quiet",
+    ])
+    printed = capsys.readouterr().out
+    assert code == 0
+    report = json.loads(out.read_text())
+    assert report["errors"] == {}
+    assert "--with-losses" in report["command"] and "--loss-frames 150" in report["command"]
+    inputs = {item["name"]: item for item in report["inputs"]}
+    assert list(inputs) == ["synthetic-160x120", "synthetic-lt-160x120"]
+    assert inputs["synthetic-160x120"]["absent_frames"] == 0
+    assert inputs["synthetic-lt-160x120"]["absent_frames"] > 0 and inputs["synthetic-lt-160x120"]["absent_spans"]
+    assert inputs["synthetic-lt-160x120"]["shape"][0] == 150
+    rows = {(row["input"], row["tracker"]): row for row in report["results"]}
+    for name in inputs:
+        assert rows[(name, "eco-hc")]["redetect_ms"] is None and rows[(name, "eco-hc")]["mining_ms"] is None
+        assert _positive(rows[(name, "eco-hc:global")]["redetect_ms"])
+        assert _positive(rows[(name, "eco-hc:global")]["mining_ms"])
+    lt_row = rows[("synthetic-lt-160x120", "eco-hc:global")]
+    assert lt_row["frames"] == 150 and lt_row["lost_frames"] > 0  # the timed run went through the loss
+    assert "Long-term components" in printed
+    assert "| synthetic-lt-160x120 | eco-hc:global |" in printed
+    assert "| synthetic-160x120 | eco-hc |" not in printed
+    assert f"| synthetic-lt-160x120 (150 fr, {inputs['synthetic-lt-160x120']['absent_frames']} absent) | eco-hc |" in printed

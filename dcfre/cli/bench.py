@@ -19,7 +19,8 @@ def register(subparsers) -> None:
             "Time trackers on the same in-memory frames: synthetic sequences with a moving target at the "
             "given sizes, plus any sequence folder. Per-frame median/p95 ms (tracker call only), FPS, ratio "
             "to OpenCV CSRT, first-frame time, JIT compile time cold and cached, and peak memory, each tracker "
-            "in clean processes. Prints Markdown tables and the machine load."
+            "in clean processes; for trackers with whole-frame re-detection also the cost of one re-detection "
+            "scan and one mining round. Prints Markdown tables and the machine load."
         ),
     )
     add_arguments(p)
@@ -42,6 +43,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--repeats", type=int, default=3, metavar="R", help="timed runs per tracker and input; median shown (default: 3)")
     p.add_argument("--warmup", type=int, default=10, metavar="N", help="frames of the untimed warm-up run (default: 10)")
     p.add_argument("--seed", type=int, default=0, help="seed of the synthetic sequences (default: 0)")
+    p.add_argument("--with-losses", action="store_true",
+                   help="also time, per size, synthetic-lt-WxH: the generator's default events on (full occlusion, "
+                        "out-of-view span, ...), so long-term trackers' times include lost frames and re-detections; "
+                        f"{benchmark.LOSS_INPUT_FRAMES} frames (or --frames if larger) so that the events fit")
+    p.add_argument("--loss-frames", type=int, default=None, metavar="N",
+                   help="frames of the synthetic-lt inputs (default: the larger of "
+                        f"{benchmark.LOSS_INPUT_FRAMES} and --frames); an error if no out-of-view span fits")
     p.add_argument("--no-jit", action="store_true", help="skip the cold/cached JIT compile measurement")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory measurement")
     p.add_argument("--out", metavar="FILE.json", help="write every number as JSON")
@@ -61,6 +69,8 @@ def config_from_args(args: argparse.Namespace) -> benchmark.BenchConfig:
         seed=args.seed,
         measure_jit=not args.no_jit,
         measure_memory=not args.no_memory,
+        with_losses=args.with_losses,
+        loss_frames=args.loss_frames,
     )
     config.validate()
     return config
@@ -75,6 +85,9 @@ def equivalent_command(args: argparse.Namespace) -> str:
         parts += ["--sequence", folder]
     parts += ["--threads", args.threads, "--repeats", str(args.repeats), "--warmup", str(args.warmup),
               "--seed", str(args.seed)]
+    parts += ["--with-losses"] * args.with_losses
+    if args.loss_frames is not None:
+        parts += ["--loss-frames", str(args.loss_frames)]
     parts += ["--no-jit"] * args.no_jit + ["--no-memory"] * args.no_memory
     if args.out:
         parts += ["--out", args.out]

@@ -13,11 +13,25 @@ folder):
   frames one at a time through one tracker (Linux ``VmHWM``; ``ru_maxrss`` elsewhere), and its
   increase over the same process before the tracker was imported and built;
 
+and, for a dcfre tracker with whole-frame re-detection (long-term mode ``local`` or ``global``),
+per input (:func:`time_long_term_components`, after the timed runs, on a tracker initialized on
+the input and warmed up):
+
+- **re-detection ms**: median of one whole-frame re-detection scan (``scorer.features`` +
+  ``scorer.score`` with the local and, in global mode, the global filters: what one attempt
+  while the target is lost costs);
+- **mining ms**: median of one hard-negative mining round (global mode only);
+
 and per tracker (on the first input):
 
 - **JIT compile time, cold and cached**: ``import + first initialize + first track`` in a fresh
   process whose ``NUMBA_CACHE_DIR`` is an empty temporary folder (cold: every numba kernel is
   compiled), then in a second fresh process with the same, now filled, folder (cached).
+
+With ``with_losses`` every size gets a second synthetic input, ``synthetic-lt-WxH``, with the
+generator's default events (a full occlusion and an out-of-view span, among others) and
+:data:`LOSS_INPUT_FRAMES` frames by default, so that the per-frame times of long-term trackers
+include the lost frames: re-detection attempts, local checks and the mining and training at a loss.
 
 Per-frame numbers are the median over ``repeats`` runs, each on a fresh tracker after a warm-up
 run on the same input (so JIT compilation, FFT planning and first-use costs are excluded);
@@ -75,8 +89,15 @@ SYNTHETIC_BASE_TARGET = 50.0
 SYNTHETIC_BASE_LIMITS = (24.0, 110.0)
 #: Packages whose versions are recorded with the results.
 RECORDED_PACKAGES = ("numpy", "numba", "scipy", "pyFFTW", "onnxruntime", "opencv-contrib-python-headless")
+#: Frames of a ``synthetic-lt-WxH`` input unless set: enough for every default event of the
+#: generator to fit (with 150 frames the occlusion is dropped and the out-of-view span may be).
+LOSS_INPUT_FRAMES = 300
+#: Event kind of the generator that takes the target out of the frame.
+OUT_OF_VIEW_EVENT = "out_of_view"
+#: Frames scanned (and mining rounds) per repeat by the long-term component measurement.
+LONG_TERM_SCANS_PER_REPEAT = 5
 #: Report format version (bump when keys change).
-REPORT_VERSION = 1
+REPORT_VERSION = 2
 
 
 class BenchError(DcfreError):
@@ -118,6 +139,12 @@ class BenchConfig:
         (fast motion, blur, scale and illumination changes stay on).
     worker_timeout_s : float
         Longest time a worker process may take, seconds.
+    with_losses : bool
+        Also render, per size, ``synthetic-lt-WxH``: the generator's default events (full
+        occlusion, out-of-view span, ...) on, so the target is absent in some frames.
+    loss_frames : int or None
+        Frames of the ``synthetic-lt-WxH`` inputs (None: the larger of :data:`LOSS_INPUT_FRAMES`
+        and ``frames``). Rendering fails if no out-of-view span with absent frames fits.
     """
 
     trackers: tuple[str, ...] = DEFAULT_TRACKERS
@@ -132,6 +159,8 @@ class BenchConfig:
     measure_memory: bool = True
     synthetic_overrides: dict = field(default_factory=lambda: {"n_occlusions": 0, "n_out_of_view": 0})
     worker_timeout_s: float = 3600.0
+    with_losses: bool = False
+    loss_frames: int | None = None
 
     #: frames per synthetic sequence when ``frames`` is None
     DEFAULT_SYNTHETIC_FRAMES = 150
@@ -159,10 +188,21 @@ class BenchConfig:
             raise InputError(f"repeats must be at least 1, got {self.repeats}")
         if self.warmup_frames < 0:
             raise InputError(f"warmup_frames must be >= 0, got {self.warmup_frames}")
+        if self.loss_frames is not None and self.loss_frames < 2:
+            raise InputError(f"loss_frames must be at least 2, got {self.loss_frames}")
+        if self.with_losses and not self.sizes:
+            raise InputError("with_losses needs at least one synthetic size")
 
     @property
     def synthetic_frames(self) -> int:
         return self.frames if self.frames is not None else self.DEFAULT_SYNTHETIC_FRAMES
+
+    @property
+    def loss_input_frames(self) -> int:
+        """Frames of each ``synthetic-lt-WxH`` input."""
+        if self.loss_frames is not None:
+            return self.loss_frames
+        return max(LOSS_INPUT_FRAMES, self.synthetic_frames)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -226,6 +266,10 @@ class BenchInput:
         ``x, y, w, h`` of the target in the first frame.
     source : str
         How the frames were made (generator settings or folder path).
+    groundtruth : ndarray, shape (N, 4), float64, optional
+        ``x, y, w, h`` per frame, NaN rows where the target is absent (synthetic inputs).
+    events : list of dict, optional
+        The generator's events (``kind``, ``start``, ``stop``, ... frame indices; synthetic inputs).
     """
 
     name: str
@@ -233,14 +277,26 @@ class BenchInput:
     frames: Any
     init_box: Any
     source: str
+    groundtruth: Any = None
+    events: list | None = None
 
     @property
     def size(self) -> tuple[int, int]:
         """``(width, height)``."""
         return int(self.frames.shape[2]), int(self.frames.shape[1])
 
+    @property
+    def absent_spans(self) -> list[tuple[int, int]] | None:
+        """Runs of frames without a visible target, 1-based inclusive ``(first, last)``; None without ground truth."""
+        if self.groundtruth is None:
+            return None
+        from dcfre.data._synth_script import absent_spans
 
-def synthetic_input(size: tuple[int, int], n_frames: int, seed: int = 0, overrides: dict | None = None) -> BenchInput:
+        return absent_spans(self.groundtruth)
+
+
+def synthetic_input(size: tuple[int, int], n_frames: int, seed: int = 0, overrides: dict | None = None,
+                    name: str | None = None) -> BenchInput:
     """Render a synthetic sequence with a moving target, its size proportional to the frame height.
 
     Parameters
@@ -250,6 +306,8 @@ def synthetic_input(size: tuple[int, int], n_frames: int, seed: int = 0, overrid
     seed : int
     overrides : dict, optional
         More :class:`~dcfre.data.synthetic.SceneConfig` fields.
+    name : str, optional
+        Input name (default ``synthetic-WxH``).
     """
     import numpy as np
 
@@ -260,14 +318,40 @@ def synthetic_input(size: tuple[int, int], n_frames: int, seed: int = 0, overrid
     settings = {
         "target_size": SYNTHETIC_BASE_TARGET * scale,
         "screen_size_limits": tuple(v * scale for v in SYNTHETIC_BASE_LIMITS),
-        "name": f"synthetic-{width}x{height}",
+        "name": name or f"synthetic-{width}x{height}",
     }
     settings.update(overrides or {})
     sequence = make_sequence(seed=seed, n_frames=n_frames, size=(width, height), **settings)
     frames = np.ascontiguousarray(np.stack(sequence.frames))
     described = ", ".join(f"{k}={v}" for k, v in sorted(settings.items()) if k != "name")
     source = f"dcfre.data.synthetic.make_sequence(seed={seed}, n_frames={n_frames}, size={width}x{height}, {described})"
-    return BenchInput(settings["name"], "synthetic", frames, sequence.init_box, source)
+    groundtruth = np.asarray(sequence.groundtruth, dtype=np.float64)
+    events = [dict(event) for event in sequence.events]
+    return BenchInput(settings["name"], "synthetic", frames, sequence.init_box, source, groundtruth, events)
+
+
+def loss_input(size: tuple[int, int], n_frames: int = LOSS_INPUT_FRAMES, seed: int = 0) -> BenchInput:
+    """``synthetic-lt-WxH``: a synthetic input with the generator's default events, target absent at times.
+
+    The events (full occlusion, out-of-view span, fast motion, blur) are those of
+    :class:`~dcfre.data.synthetic.SceneConfig`'s defaults; they start after its ``clear_start``
+    frames and are dropped when they do not fit into ``n_frames``.
+
+    Raises
+    ------
+    InputError
+        No out-of-view span, or no frame with the target absent, fits into ``n_frames``.
+    """
+    width, height = size
+    item = synthetic_input(size, n_frames, seed, name=f"synthetic-lt-{width}x{height}")
+    item.source += ", default events"
+    kinds = [event["kind"] for event in item.events or []]
+    if OUT_OF_VIEW_EVENT not in kinds or not item.absent_spans:
+        raise InputError(
+            f"{item.name}: no out-of-view span with absent frames fits into {n_frames} frames; "
+            f"use {LOSS_INPUT_FRAMES} frames or more"
+        )
+    return item
 
 
 def sequence_inputs(path: str | Path, max_frames: int | None = None) -> list[BenchInput]:
@@ -329,6 +413,9 @@ def make_inputs(config: BenchConfig, log: Callable[[str], None] = lambda message
     for size in config.sizes:
         log(f"rendering synthetic {size[0]}x{size[1]}, {config.synthetic_frames} frames")
         inputs.append(synthetic_input(size, config.synthetic_frames, config.seed, config.synthetic_overrides))
+        if config.with_losses:
+            log(f"rendering synthetic-lt {size[0]}x{size[1]}, {config.loss_input_frames} frames, with losses")
+            inputs.append(loss_input(size, config.loss_input_frames, config.seed))
     for path in config.sequences:
         log(f"decoding {path}")
         inputs.extend(sequence_inputs(path, config.frames))
@@ -350,6 +437,9 @@ def write_input(item: BenchInput, folder: Path, index: int) -> dict:
         "shape": [int(n) for n in item.frames.shape],
         "init_box": [float(v) for v in item.init_box],
         "source": item.source,
+        "absent_spans": item.absent_spans,
+        "absent_frames": None if item.absent_spans is None else sum(b - a + 1 for a, b in item.absent_spans),
+        "events": item.events,
     }
 
 
@@ -444,23 +534,129 @@ def median_over_runs(runs: list[dict]) -> dict:
     summary["frames"] = frames
     summary["fps"] = frames / summary["total_s"] if summary["total_s"] > 0 else float("inf")
     summary["track_fps"] = (frames - 1) / summary["track_s"] if summary["track_s"] > 0 else float("inf")
+    for key in ("lost_frames", "redetections"):
+        if all(key in run for run in runs):
+            summary[key] = float(np.median([run[key] for run in runs]))
     return summary
 
 
 def time_run(tracker, frames, init_box) -> dict:
-    """Run a fresh tracker over ``frames`` timing each call with ``perf_counter``; returns :func:`run_statistics`."""
+    """Run a fresh tracker over ``frames`` timing each call with ``perf_counter``.
+
+    Returns :func:`run_statistics` plus ``lost_frames`` (track calls whose state says the
+    target is not present) and ``redetections`` (states with mode ``'redetected'``).
+    """
     import numpy as np
 
     box = np.asarray(init_box, dtype=np.float64)
     start = time.perf_counter()
     tracker.initialize(frames[0], box.copy())
     init_seconds = time.perf_counter() - start
-    durations = []
+    durations, states = [], []
     for frame in frames[1:]:
         start = time.perf_counter()
-        tracker.track(frame)
+        state = tracker.track(frame)
         durations.append(time.perf_counter() - start)
-    return run_statistics(init_seconds, durations)
+        states.append(state)
+    stats = run_statistics(init_seconds, durations)
+    stats["lost_frames"] = sum(1 for state in states if getattr(state, "present", True) is False)
+    stats["redetections"] = sum(1 for state in states if getattr(state, "mode", None) == "redetected")
+    return stats
+
+
+def has_long_term_components(tracker) -> bool:
+    """Whether ``tracker`` (initialized) scans whole frames to re-detect: a dcfre tracker whose mode is not off."""
+    return getattr(tracker, "scorer", None) is not None
+
+
+def time_long_term_components(tracker, frames, count: int = LONG_TERM_SCANS_PER_REPEAT) -> dict:
+    """Time one whole-frame re-detection scan and one hard-negative mining round of a tracker.
+
+    What is timed mirrors the tracker: a re-detection attempt while the target is lost scans the
+    frame at the tracker's current position and scale (``scorer.features``) and scores it with
+    the local filters and, in global mode, the global filters (``scorer.score``); the global model
+    is trained first (untimed) when it has no filters yet or new distractors, as the tracker does
+    before an attempt. A mining round is the tracker's own (whole-frame scan with the local
+    filters, distractor selection, distractor samples for the global model). The choice among
+    re-detection candidates (a threshold and an argmax) is not included. The tracker's state is
+    not advanced (no ``track`` calls), but mining rounds add distractors to its global model.
+
+    Parameters
+    ----------
+    tracker : dcfre.tracker.Tracker
+        Initialized (and best warmed up on a few frames), long-term mode ``local`` or ``global``.
+    frames : sequence of ndarray, (H, W, 3) or (H, W) uint8
+        Frames of the tracker's size, used in turn (cycled when fewer than ``count``).
+    count : int
+        Scans timed, and mining rounds timed (global mode).
+
+    Returns
+    -------
+    dict
+        ``redetect_ms`` and ``redetect_max_ms``: median and largest scan time, milliseconds;
+        ``mining_ms`` and ``mining_max_ms`` (None without a global model); ``global_train_ms``:
+        one training of the global model after the mining rounds (what a loss costs besides a
+        mining round; None without a global model); ``count``; ``filter_sets`` scored per scan.
+
+    Raises
+    ------
+    InputError
+        The tracker has no whole-frame re-detection (mode off, not a dcfre tracker, or not
+        initialized), no frames, or ``count`` < 1.
+    """
+    import numpy as np
+
+    if not has_long_term_components(tracker):
+        raise InputError("tracker has no whole-frame re-detection (long-term mode off, or not initialized)")
+    if count < 1:
+        raise InputError(f"count must be at least 1, got {count}")
+    if len(frames) == 0:
+        raise InputError("no frames to scan")
+    scorer, global_model = tracker.scorer, tracker.global_model
+    redetect, mining, train_ms = [], [], None
+    with _tracker_call_context(tracker):
+        if global_model is not None and (not global_model.filters or global_model.pending):
+            global_model.train()  # as Tracker._search_lost_target does before an attempt
+        filter_sets = [tracker.confidence_model.model.filters]
+        if global_model is not None and global_model.filters:
+            filter_sets.append(global_model.filters)
+        for k in range(count):
+            frame = frames[k % len(frames)]
+            start = time.perf_counter()
+            features = scorer.features(frame, tracker.scale, tracker.position)
+            scorer.score(features, filter_sets)
+            redetect.append(time.perf_counter() - start)
+        if global_model is not None:
+            for k in range(count):
+                frame = frames[k % len(frames)]
+                number = tracker.frame_number + 1 + k
+                start = time.perf_counter()
+                # private method of the tracker: one mining round, exactly as the tracker runs it
+                tracker._mine(frame, tracker.position, tracker.scale, number)
+                mining.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            global_model.train()
+            train_ms = 1e3 * (time.perf_counter() - start)
+    return {
+        "redetect_ms": 1e3 * float(np.median(redetect)),
+        "redetect_max_ms": 1e3 * float(np.max(redetect)),
+        "mining_ms": 1e3 * float(np.median(mining)) if mining else None,
+        "mining_max_ms": 1e3 * float(np.max(mining)) if mining else None,
+        "global_train_ms": train_ms,
+        "count": int(count),
+        "filter_sets": len(filter_sets),
+    }
+
+
+def _tracker_call_context(tracker):
+    """The BLAS thread limit a dcfre tracker applies around its own calls (no-op if it has none)."""
+    import contextlib
+
+    from dcfre import tracker as tracker_module
+
+    limit = getattr(getattr(tracker, "config", None), "blas_threads", None)
+    limiter = getattr(tracker_module, "_blas_threads", None)  # private helper of dcfre.tracker
+    return limiter(limit) if limiter is not None else contextlib.nullcontext()
 
 
 def rotated(items: list, shift: int) -> list:
@@ -563,7 +759,34 @@ def timing_worker(job: dict) -> dict:
                     runs[spec][desc["name"]].append(time_run(tracker, frames, desc["init_box"]))
                 except Exception as exc:  # noqa: BLE001
                     errors[spec] = _error_text(exc)
-    return {"runs": runs, "errors": errors, "threads": thread_info}
+    components, component_errors = {}, {}
+    count = LONG_TERM_SCANS_PER_REPEAT * int(job["repeats"])
+    for spec in [spec for spec in specs if spec not in errors]:
+        for desc, frames in inputs:
+            try:
+                result = _long_term_components_on(spec, desc, frames, warmup, count, threads)
+            except Exception as exc:  # noqa: BLE001
+                component_errors[f"{spec} on {desc['name']}"] = _error_text(exc)
+                continue
+            if result is not None:
+                components.setdefault(spec, {})[desc["name"]] = result
+    return {"runs": runs, "errors": errors, "threads": thread_info,
+            "long_term": components, "long_term_errors": component_errors}
+
+
+def _long_term_components_on(spec: str, desc: dict, frames, warmup: int, count: int, threads: int) -> dict | None:
+    """:func:`time_long_term_components` on a fresh tracker warmed up on ``frames``; None without re-detection."""
+    from dcfre.evaluation.trackers import build_tracker
+
+    tracker = build_tracker(spec)
+    _limit_threads_after_import(threads)
+    tracker.initialize(frames[0], list(desc["init_box"]))
+    if not has_long_term_components(tracker):
+        return None
+    warm = min(warmup, len(frames) - 2)
+    for frame in frames[1 : 1 + warm]:
+        tracker.track(frame)
+    return time_long_term_components(tracker, frames[1 + warm :], count)
 
 
 def jit_worker(job: dict) -> dict:
@@ -726,6 +949,10 @@ def _assemble(config: BenchConfig, descriptions: list[dict], timing: dict, jit: 
             else:
                 row["error"] = timing["errors"].get(spec, "not run")
             row.update(memory.get((spec, name), {}))
+            long_term = timing.get("long_term", {}).get(spec, {}).get(name)
+            row["long_term"] = long_term
+            row["redetect_ms"] = long_term["redetect_ms"] if long_term else None
+            row["mining_ms"] = long_term["mining_ms"] if long_term else None
             tracker_jit = jit.get(spec, {})
             row["jit_cold_s"] = tracker_jit.get("cold", {}).get("total_s")
             row["jit_cached_s"] = tracker_jit.get("cached", {}).get("total_s")
@@ -752,10 +979,14 @@ def run_benchmark(config: BenchConfig, log: Callable[[str], None] = lambda messa
         ``threads`` (requested, count, what the timing worker had in effect), ``inputs``,
         ``results`` (one row per input and tracker: ``median_ms``, ``p95_ms``, ``mean_ms``,
         ``max_ms``, ``init_ms``, ``fps``, ``track_fps``, ``total_s``, ``frames``,
-        ``ratio_to_csrt``, ``repeats`` (each run's numbers), ``peak_rss_mb``,
-        ``tracker_rss_mb``, ``baseline_rss_mb``, ``jit_cold_s``, ``jit_cached_s``; or
-        ``error``), ``jit`` (per tracker: ``cold`` and ``cached`` with ``import_s``,
-        ``initialize_s``, ``track_s``, ``total_s``, ``process_s``) and ``errors``.
+        ``ratio_to_csrt``, ``lost_frames`` and ``redetections`` (states reported per run,
+        median), ``repeats`` (each run's numbers), ``peak_rss_mb``,
+        ``tracker_rss_mb``, ``baseline_rss_mb``, ``jit_cold_s``, ``jit_cached_s``,
+        ``redetect_ms`` and ``mining_ms`` (None for a tracker without whole-frame re-detection
+        or without mining) and ``long_term`` (:func:`time_long_term_components`' dict or None);
+        or ``error``), ``jit`` (per tracker: ``cold`` and ``cached`` with ``import_s``,
+        ``initialize_s``, ``track_s``, ``total_s``, ``process_s``) and ``errors``. ``inputs``
+        entries of synthetic inputs have ``absent_spans``, ``absent_frames`` and ``events``.
     """
     config.validate()
     started = time.time()
@@ -780,12 +1011,14 @@ def run_benchmark(config: BenchConfig, log: Callable[[str], None] = lambda messa
         }
         timing = run_worker("timing", timing_job, folder, env, config.worker_timeout_s)
         errors.update({f"timing {spec}": text for spec, text in timing["errors"].items()})
+        errors.update({f"long-term {key}": text for key, text in timing.get("long_term_errors", {}).items()})
         jit = measure_jit(config, descriptions[0], folder, threads, log, errors) if config.measure_jit else {}
         memory = measure_memory(config, descriptions, folder, env, log, errors) if config.measure_memory else {}
         rows = _assemble(config, descriptions, timing, jit, memory)
     load_end = load_average()
     config_dict = asdict(config)
     config_dict["frames_synthetic"] = config.synthetic_frames
+    config_dict["frames_loss_input"] = config.loss_input_frames if config.with_losses else None
     return {
         "version": REPORT_VERSION,
         "command": command,
@@ -873,16 +1106,18 @@ def format_markdown(report: dict) -> str:
         "| input | tracker | median ms | p95 ms | FPS | track FPS | × CSRT | first frame ms | peak RSS MB | tracker RSS MB |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
+    absent = {item["name"]: item.get("absent_frames") for item in report["inputs"]}
     for row in report["results"]:
         if "error" in row:
             lines.append(f"| {row['input']} | {row['tracker']} | error: {row['error']} | | | | | | | |")
             continue
         ratio = row.get("ratio_to_csrt")
         lines.append(
-            f"| {row['input']} ({row['frames']} fr) | {row['tracker']} | {_fmt(row['median_ms'], 2)} | "
+            f"| {row['input']} ({row['frames']} fr{_absent_text(absent.get(row['input']))}) | {row['tracker']} | {_fmt(row['median_ms'], 2)} | "
             f"{_fmt(row['p95_ms'], 2)} | {_fmt(row['fps'], 1)} | {_fmt(row['track_fps'], 1)} | {_fmt(ratio, 2, '×')} | {_fmt(row['init_ms'], 1)} | "
             f"{_fmt(row.get('peak_rss_mb'), 0)} | {_fmt(row.get('tracker_rss_mb'), 0)} |"
         )
+    lines += _long_term_table(report)
     if report["jit"]:
         first_input = report["inputs"][0]["name"] if report["inputs"] else "?"
         lines += [
@@ -907,9 +1142,44 @@ def format_markdown(report: dict) -> str:
             "tracker was imported)."
         ),
     ]
+    if any(row.get("long_term") for row in report["results"]):
+        lines.append(
+            "re-detection ms: one whole-frame scan (features + local and global filter scores) as while the target "
+            "is lost; mining ms: one hard-negative mining round (global mode); medians over "
+            f"{LONG_TERM_SCANS_PER_REPEAT} x repeats frames after the warm-up, measured apart from the timed runs."
+        )
+    if any(item.get("absent_frames") for item in report["inputs"]):
+        lines.append(
+            "synthetic-lt inputs: the target is absent (occluded or out of view) in some frames; their per-frame "
+            "times include lost frames, re-detection attempts and mining."
+        )
     for key, text in report.get("errors", {}).items():
         lines.append(f"error ({key}): {text}")
     return "\n".join(lines)
+
+
+def _absent_text(frames: int | None) -> str:
+    return f", {frames} absent" if frames else ""
+
+
+def _long_term_table(report: dict) -> list[str]:
+    """Lines of the long-term component table (none when no tracker re-detects)."""
+    rows = [row for row in report["results"] if row.get("long_term")]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "Long-term components: whole-frame re-detection and mining round, median ms",
+        "",
+        "| input | tracker | re-detection ms | mining ms | lost frames / re-detections per timed run |",
+        "|---|---|---|---|---|",
+    ]
+    for row in rows:
+        lost = f"{_fmt(row.get('lost_frames'), 0)} / {_fmt(row.get('redetections'), 0)}"
+        lines.append(
+            f"| {row['input']} | {row['tracker']} | {_fmt(row['redetect_ms'], 1)} | {_fmt(row['mining_ms'], 1)} | {lost} |"
+        )
+    return lines
 
 
 def _load_text(load) -> str:
