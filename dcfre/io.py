@@ -162,8 +162,14 @@ def video_meta(path: str | Path) -> dict:
     return meta
 
 
+#: ffmpeg output options: every stored frame exactly once. ffmpeg's default for raw output resamples
+#: a variable-frame-rate video (phones record those) to a constant rate by duplicating or dropping
+#: frames, so result lines would not match the video's frames.
+_DECODE_PARAMS = ["-fps_mode", "passthrough"]
+
+
 def _open_video(path: Path):
-    reader = imageio_ffmpeg.read_frames(str(path), pix_fmt="rgb24")
+    reader = imageio_ffmpeg.read_frames(str(path), pix_fmt="rgb24", output_params=_DECODE_PARAMS)
     try:
         meta = next(reader)
     except (OSError, RuntimeError, StopIteration) as exc:

@@ -156,6 +156,29 @@ def test_iter_video_decodes_rgb_frames(tmp_path):
         assert np.abs(got.astype(float).mean(axis=(0, 1)) - original.mean(axis=(0, 1))).max() < 12
 
 
+def test_variable_frame_rate_video_yields_each_stored_frame_once(tmp_path):
+    """30 frames at 10 fps with a 1 s pause after frame 15: ffmpeg's constant-rate default would
+    decode 41 frames (duplicates in the pause); every stored frame once is what OpenCV reads too."""
+    path = tmp_path / "vfr.mp4"
+    subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=10",
+         "-frames:v", "30", "-vf", "setpts='(N/10+gte(N,15))/TB'", "-fps_mode", "passthrough",
+         "-c:v", "libx264", "-pix_fmt", "yuv420p", str(path)],
+        check=True,
+    )
+    decoded = list(io.iter_video(path))
+    capture = cv2.VideoCapture(str(path))
+    reference = []
+    ok, frame = capture.read()
+    while ok:
+        reference.append(frame[:, :, ::-1])
+        ok, frame = capture.read()
+    capture.release()
+    assert len(decoded) == len(reference) == 30
+    for got, expected in zip(decoded, reference):
+        assert np.abs(got.astype(float) - expected).mean() < 3  # the same frame, in the same order
+
+
 def test_iter_video_errors(tmp_path):
     with pytest.raises(FrameReadError, match="missing.mp4"):
         list(io.iter_video(tmp_path / "missing.mp4"))
