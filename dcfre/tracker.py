@@ -316,7 +316,11 @@ class Tracker:
         filter_sets = [self._confidence_model.model.filters]
         if self.global_model is not None:
             filter_sets.append(self.global_model.filters)
-        scores = self.scorer.score(self.scorer.features(frame, self.scale, self.position), filter_sets)
+        # the target may come back at another size: successive attempts scan at successive scale factors
+        attempt = (self.frames_lost - 1) // lt.n_redetection
+        factor = lt.redetection_scales[attempt % len(lt.redetection_scales)]
+        scan_scale = float(np.clip(self._last_confident[2] * factor, self.min_scale, self.max_scale))
+        scores = self.scorer.score(self.scorer.features(frame, scan_scale, self.position), filter_sets)
         global_scale = self.global_model.scale_ratio if self.global_model is not None else 1.0
         result = choose_candidate(scores[0], scores[1] if len(scores) > 1 else None,
                                   self.monitor.average, lt.tau_redetection, global_scale)
@@ -324,7 +328,7 @@ class Tracker:
         if not result.found:
             return TrackState(self.box, min(result.local_confidence, result.global_confidence), False, LOST,
                               None, self.frame_number, info)
-        self._resume_tracking(frame, result.position)
+        self._resume_tracking(frame, result.position, scan_scale)
         return TrackState(self.box, result.local_confidence, True, "redetected", None, self.frame_number, info)
 
     def _check_last_position(self, frame: np.ndarray) -> TrackState | None:
@@ -350,10 +354,11 @@ class Tracker:
         info = {"local_confidence": confidence, "global_confidence": self.monitor.normalize(global_score)}
         return TrackState(self.box, confidence, True, "redetected", loc.score_map, self.frame_number, info)
 
-    def _resume_tracking(self, frame: np.ndarray, position: np.ndarray) -> None:
-        """Back to tracking at a re-detected position, with the size re-estimated there."""
+    def _resume_tracking(self, frame: np.ndarray, position: np.ndarray, scale: float | None = None) -> None:
+        """Back to tracking at a re-detected position, with the size re-estimated there, starting
+        from ``scale`` (default: that of the last confident frame)."""
         self.position = np.clip(position, 0, np.asarray(self.frame_size) - 1)
-        self.scale = self._last_confident[2]  # the size estimate of the last confident frame
+        self.scale = self._last_confident[2] if scale is None else scale
         if self._scale_filter is not None:
             # chain scale estimates: one spans about +-36 %, and a target may come back much larger or smaller
             tolerance = abs(math.log(self.config.scale.scale_step))

@@ -173,8 +173,8 @@ def build_scene(args) -> SyntheticScene:
 
 
 def run(args) -> int:
-    start_rss = rss_mb()
     scene = build_scene(args)
+    start_rss = rss_mb()  # after the scene (its script of every frame is not the tracker's memory)
     groundtruth = scene.groundtruth  # (scene frames, 4), NaN while hidden
     n_scene = len(groundtruth)
     overrides = {} if args.mode is None else {"redetect": args.mode}
