@@ -148,8 +148,9 @@ class LongTermConfig:
     local_check_while_lost: bool = True  #: also test the last position every lost frame (cheap; not in paper)
     redetection_scales: tuple[float, ...] = (1.0, 1.25, 0.8)  #: scale factors (relative to the last confident
     #: size) of successive whole-frame scans while lost, cycled: a target may come back larger or smaller
-    #: than it left. Measured (updt, synth suites at x0.5, success AUC lt/human): (1,) 54.3/34.2, this
-    #: 54.1/35.1, (1, 1.5, 1/1.5) 49.0/31.7: wider factors find more look-alikes (not in paper)
+    #: than it left. Measured (updt, success AUC of synth-lt/synth-human at x0.5, seeds 0 and 1): (1,)
+    #: 54.3/34.2 and 59.6/48.1, this 54.1/35.1 and 59.4/54.1, (1, 1.5, 1/1.5) 49.0/31.7 and 58.5/47.0
+    #: (wider factors find more look-alikes; not in paper)
     redetection_scale_iterations: int = 3  #: scale-filter estimates chained at a re-detected position: the
     #: target may have changed size while lost, and one estimate spans only about +-36 % (not in paper)
     max_scan_pixels: float = 2.5e6  #: whole-frame scans larger than this (resized pixels) are cut to a window
