@@ -12,7 +12,7 @@ import skimage.data
 import skimage.transform
 
 from dcfre.errors import InputError
-from dcfre.features.sampling import crop_and_resize, crop_and_resize_many
+from dcfre.features.sampling import crop_and_resize, crop_and_resize_at, crop_and_resize_many
 
 
 def whole_image(image, out_hw):
@@ -169,6 +169,18 @@ def test_many_equals_single(photo):
         np.testing.assert_array_equal(batch[i], crop_and_resize(photo, (90.3, 101.6), size, (16, 24)))
     gray = crop_and_resize_many(photo[:, :, 1], (90.3, 101.6), sizes[:3], (16, 24))
     assert gray.shape == (3, 16, 24)
+
+
+def test_at_several_centres_equals_single(photo):
+    centres = np.array([[90.3, 101.6], [-20.0, 15.5], [300.7, 12.2], [5.0, 400.0]])  # some outside
+    batch = crop_and_resize_at(photo, centres, (40.5, 30.2), (16, 24))
+    assert batch.shape == (4, 16, 24, 3) and batch.dtype == np.float32
+    for i, centre in enumerate(centres):
+        np.testing.assert_array_equal(batch[i], crop_and_resize(photo, centre, (40.5, 30.2), (16, 24)))
+    assert crop_and_resize_at(photo[:, :, 1], centres[:2], (40.5, 30.2), (16, 24)).shape == (2, 16, 24)
+    for bad in (np.zeros((0, 2)), np.zeros((3, 3)), [[np.nan, 1.0]]):
+        with pytest.raises(InputError, match="centers_yx"):
+            crop_and_resize_at(photo, bad, (40.5, 30.2), (16, 24))
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from dcfre.eco.geometry import SampleGeometry
 from dcfre.eco.model import ECOModel
 from dcfre.eco.peak import Peak, find_peak
 from dcfre.features.extractor import FeatureExtractor
-from dcfre.features.sampling import crop_and_resize_many
+from dcfre.features.sampling import crop_and_resize_at, crop_and_resize_many
 from dcfre.fourier import HalfSpectrumSampler, shift_spectrum
 
 
@@ -71,6 +71,12 @@ class AppearanceModel:
         patch_sizes = side[None, :] * np.asarray(scales, dtype=np.float64)[:, None]
         out_hw = (int(side[0]), int(side[1]))
         patches = crop_and_resize_many(image, centre_yx, patch_sizes, out_hw)
+        return self.extractor(patches)
+
+    def sample_features_at(self, image: np.ndarray, centres_yx: np.ndarray, scale: float) -> list[np.ndarray]:
+        """Feature blocks of square samples at one scale centred at each of ``centres_yx`` (N, 2)."""
+        side = self.geometry.sample_size.astype(np.float64)
+        patches = crop_and_resize_at(image, centres_yx, side * scale, (int(side[0]), int(side[1])))
         return self.extractor(patches)
 
     def cells_to_image_pixels(self, scale: float) -> np.ndarray:

@@ -89,6 +89,38 @@ def crop_and_resize_many(image, center_yx, patch_hws, out_hw) -> np.ndarray:
     return out if np.ndim(image) == 3 else out[:, :, :, 0]
 
 
+def crop_and_resize_at(image, centers_yx, patch_hw, out_hw) -> np.ndarray:
+    """Patches of one size around several centres, all resampled to ``out_hw`` (one kernel call).
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W) or (H, W, C), dtype uint8 or float32
+    centers_yx : array_like, shape (N, 2)
+        Patch centres (y, x); may lie outside the image.
+    patch_hw : pair of float
+        Common patch height and width in pixels, > 0.
+    out_hw : pair of int
+
+    Returns
+    -------
+    ndarray, shape (N, oh, ow, C), or (N, oh, ow) for a 2-D image, dtype float32
+        ``out[i]`` equals ``crop_and_resize(image, centers_yx[i], patch_hw, out_hw)``.
+    """
+    array = _checks.image_as_hwc(image, "image")
+    centers = np.asarray(centers_yx, dtype=np.float64)
+    if centers.ndim != 2 or centers.shape[1] != 2 or centers.shape[0] == 0 or not np.all(np.isfinite(centers)):
+        raise InputError(f"centers_yx must be a finite (N, 2) array with N >= 1, got shape {centers.shape}")
+    patch_h, patch_w = _checks.finite_pair(patch_hw, "patch_hw", positive=True)
+    out_h, out_w = _checks.positive_int_pair(out_hw, "out_hw")
+    out = np.empty((centers.shape[0], out_h, out_w, array.shape[2]), dtype=np.float32)
+    tops = np.ascontiguousarray(centers[:, 0] - patch_h / 2.0)
+    lefts = np.ascontiguousarray(centers[:, 1] - patch_w / 2.0)
+    steps_y = np.full(centers.shape[0], patch_h / out_h)
+    steps_x = np.full(centers.shape[0], patch_w / out_w)
+    crop_resize_many_kernel(array, tops, lefts, steps_y, steps_x, out)
+    return out if np.ndim(image) == 3 else out[:, :, :, 0]
+
+
 def _patch_sizes(patch_hws) -> np.ndarray:
     try:
         sizes = np.asarray(patch_hws, dtype=np.float64)

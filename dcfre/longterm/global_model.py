@@ -40,12 +40,13 @@ class GlobalModel:
 
     def add_distractors(self, image: np.ndarray, distractors: list[Distractor], scale: float) -> None:
         """Extract and store a sample centred on each distractor (at the target's scale)."""
-        model = self.local.model
-        for d in distractors:
-            blocks = self.local.sample_features(image, d.position, np.array([scale]))
-            spectra = [s[0] for s in model.spectra(blocks)]
-            self.distractors.append((d, spectra))
-            self.pending = True
+        if not distractors:
+            return
+        centres = np.array([d.position for d in distractors], dtype=np.float64)
+        spectra = self.local.model.spectra(self.local.sample_features_at(image, centres, scale))  # one batch
+        for i, d in enumerate(distractors):
+            self.distractors.append((d, [s[i] for s in spectra]))
+        self.pending = True
 
     def train(self) -> None:
         """Initialize from the local filter and run a fixed number of CG iterations (paper 3.3)."""
