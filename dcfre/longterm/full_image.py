@@ -161,7 +161,7 @@ class FullImageScorer:
         extractor = self.appearance.extractor
         energy = np.sum(np.abs(features.astype(np.float64)) ** extractor.config.normalize_power, axis=-1)
         n1, n2 = sample_cells
-        window_energy = _box_sums(_zero_pad(energy[None], pad)[0], n1, n2)
+        window_energy = _box_sums(np.pad(energy, pad), n1, n2)  # float64: box sums subtract large partial sums
         return extractor.normalization_factor(window_energy, n1 * n2, features.shape[-1])
 
     @staticmethod
@@ -282,5 +282,5 @@ def _zero_pad(block: np.ndarray, cells: int) -> np.ndarray:
 def _box_sums(values: np.ndarray, n1: int, n2: int) -> np.ndarray:
     """Sums of every (n1, n2) window of a 2-D map: shape (H - n1 + 1, W - n2 + 1)."""
     table = np.zeros((values.shape[0] + 1, values.shape[1] + 1), dtype=np.float64)
-    table[1:, 1:] = np.cumsum(np.cumsum(values, axis=0), axis=1)
+    table[1:, 1:] = np.cumsum(np.cumsum(np.asarray(values, dtype=np.float64), axis=0), axis=1)
     return table[n1:, n2:] - table[:-n1, n2:] - table[n1:, :-n2] + table[:-n1, :-n2]
