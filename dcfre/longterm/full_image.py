@@ -143,7 +143,8 @@ class FullImageScorer:
         raw = self.appearance.extractor(patch)
         model = self.appearance.model
         pads = [(max(n1, n2) + 1) // 2 for n1, n2 in geometry.feature_sizes]  # half a sample, rounded up
-        blocks = [_zero_pad(np.moveaxis(project_channels(x[0], p), -1, 0), pad)
+        blocks = [np.pad(np.moveaxis(project_channels(x[0], p), -1, 0).astype(np.float32),
+                         ((0, 0), (pad, pad), (pad, pad)))  # zeros around
                   for x, p, pad in zip(raw, model.projections, pads)]
         normalizers = None
         if self.match_samples:
@@ -269,14 +270,6 @@ def local_maxima(values: np.ndarray, radius_cells: tuple[int, int], threshold: f
     idx = np.argwhere(peaks)
     order = np.argsort(-values[peaks])[:limit]
     return [(idx[i], float(values[tuple(idx[i])])) for i in order]
-
-
-def _zero_pad(block: np.ndarray, cells: int) -> np.ndarray:
-    """(C, H, W) -> (C, H + 2 cells, W + 2 cells) float32, zeros around."""
-    channels, height, width = block.shape
-    out = np.zeros((channels, height + 2 * cells, width + 2 * cells), dtype=np.float32)
-    out[:, cells:cells + height, cells:cells + width] = block
-    return out
 
 
 def _box_sums(values: np.ndarray, n1: int, n2: int) -> np.ndarray:
