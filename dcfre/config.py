@@ -164,6 +164,39 @@ class LongTermConfig:
     max_distractors_per_round: int = 5  #: strongest distractors kept from one mining round
     negative_label_scale: float = 1.0  #: the distractor label is -scale * Gaussian
     distractor_weight: float = 0.25  #: total sample weight of all distractors; the target memory's is 1 (not in paper)
+    # -- Reliability of the long-term decisions (beyond the paper's section 3; measured effects in
+    # -- experiments/README.md, "Long-term decisions"). ``LongTermConfig.paper()`` turns all of them off.
+    defer_low_scores: bool = True  #: low-confidence frames enter rbar_p (eq. 4) only once confidence
+    #: returns without a loss, so that the N_loss frames of a loss onset never lower later thresholds
+    learn_after_recovery: bool = True  #: the samples of a low-confidence streak that ends without a loss
+    #: (fast appearance change, not an occlusion) are learnt when confidence returns
+    verify_candidates: bool = True  #: whole-frame candidates are verified on a windowed sample extracted
+    #: at their position (the domain r_p and rbar_p come from) before the re-detection thresholds apply
+    max_candidates: int = 3  #: strongest whole-frame local maxima verified per re-detection scan
+    verify_scale_factors: tuple[float, ...] = (0.8, 1.0, 1.25)  #: sample scales (relative to the scan's)
+    #: at which a scan candidate is verified; the best scoring one counts
+    global_calibration: Literal["memory", "held_out"] = "held_out"  #: how global scores are put on the
+    #: local model's scale: "memory" = its response to its own training samples (first version);
+    #: "held_out" = the median global/local ratio on fresh target samples it had not trained on
+    calibration_window: int = 8  #: held-out ratios kept (one per mining round)
+    retrain_global_on_mining: bool = True  #: retrain the global model after each mining round that found
+    #: distractors (it then exists from the first frame and is calibrated between losses)
+    probation_frames: int = 10  #: after a re-detection, frames during which learning and mining wait and
+    #: the target must keep passing the global check; a failed probation returns to the lost state
+    probation_pass_ratio: float = 0.5  #: share of probation frames that must pass the global check
+    wrong_lock_ratio: float = 0.5  #: at a mining round, a tracked target whose held-out global/local ratio is
+    #: below this fraction of the calibrated ratio looks like a known distractor: nothing is mined
+    trace: bool = False  #: keep whole-frame score maps, candidates and mined distractors in TrackState.info
+
+    @classmethod
+    def paper(cls, **fields) -> "LongTermConfig":
+        """The paper's section 3 as written: every reliability option above off."""
+        base = dict(defer_low_scores=False, learn_after_recovery=False, verify_candidates=False,
+                    global_calibration="memory", retrain_global_on_mining=False, probation_frames=0,
+                    wrong_lock_ratio=0.0, local_check_while_lost=False, redetection_scales=(1.0,),
+                    redetection_scale_iterations=1)
+        base.update(fields)
+        return cls(**base)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -227,11 +260,18 @@ def _updt() -> TrackerConfig:
     return TrackerConfig(name="updt", local=ECOConfig(), deep=deep, longterm=LongTermConfig(redetect="global"))
 
 
+def _updt_paper() -> TrackerConfig:
+    """UPDT with the long-term layer exactly as the paper's section 3 describes it (no reliability
+    options: see :meth:`LongTermConfig.paper`); for reproducing the paper's tables."""
+    return replace(_updt(), name="updt-paper", longterm=LongTermConfig.paper(redetect="global"))
+
+
 #: preset name -> factory of its configuration
 PRESETS = {
     "eco-hc": _eco_hc,
     "eco": _eco,
     "updt": _updt,
+    "updt-paper": _updt_paper,
 }
 
 

@@ -585,6 +585,8 @@ def _parse_result_line(line: str, path: Path, number: int) -> tuple[list[float],
 #: Box colours (RGB) by tracker state, and the ground-truth colour.
 STATE_COLOURS = {"tracking": (0, 220, 0), "lost": (230, 30, 30), "redetected": (255, 220, 0)}
 GROUNDTRUTH_COLOUR = (40, 160, 255)
+#: colours of the long-term overlays (``dcfre track --trace`` with ``--save-video``)
+OVERLAY_COLOURS = {"distractor": (255, 60, 200), "candidate": (255, 140, 0), "accepted": (255, 255, 255)}
 _BOX_THICKNESS = 2
 _DASH_LENGTH = 8
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
@@ -633,7 +635,8 @@ class AnnotatedVideoWriter:
         self._writer = None
         self._size: tuple[int, int] | None = None
 
-    def write(self, frame: np.ndarray, box, state: str, confidence: float | None = None, gt_box=None) -> None:
+    def write(self, frame: np.ndarray, box, state: str, confidence: float | None = None, gt_box=None,
+              overlays=None) -> None:
         """Draw and append one frame.
 
         Parameters
@@ -644,10 +647,13 @@ class AnnotatedVideoWriter:
         state : {'tracking', 'lost', 'redetected'}
         confidence : float or None
         gt_box : array_like, shape (4,), or None
+        overlays : list of (box, kind), optional
+            Extra thin boxes, ``kind`` a key of :data:`OVERLAY_COLOURS` (mined distractors,
+            re-detection candidates).
         """
         if state not in STATE_COLOURS:
             raise InputError(f"state must be one of {', '.join(STATE_COLOURS)}, got {state!r}")
-        canvas = draw_annotations(frame, box, state, confidence, gt_box, self.frames_written + 1)
+        canvas = draw_annotations(frame, box, state, confidence, gt_box, self.frames_written + 1, overlays)
         canvas = _pad_to_even(canvas)
         self._ensure_open(canvas.shape[1], canvas.shape[0])
         try:
@@ -687,7 +693,8 @@ class AnnotatedVideoWriter:
 
 
 def draw_annotations(
-    frame: np.ndarray, box, state: str, confidence: float | None = None, gt_box=None, frame_number: int | None = None
+    frame: np.ndarray, box, state: str, confidence: float | None = None, gt_box=None, frame_number: int | None = None,
+    overlays=None,
 ) -> np.ndarray:
     """Return an RGB copy of ``frame`` with the boxes and the state label drawn (see :class:`AnnotatedVideoWriter`)."""
     frame = np.asarray(frame)
@@ -696,6 +703,10 @@ def draw_annotations(
     canvas = cv2.cvtColor(frame, cv2.COLOR_GRAY2RGB) if frame.ndim == 2 else frame[:, :, :3].copy()
     if gt_box is not None:
         _draw_box(canvas, gt_box, GROUNDTRUTH_COLOUR, 1, dashed=False)
+    for overlay_box, kind in overlays or ():
+        if kind not in OVERLAY_COLOURS:
+            raise InputError(f"overlay kind must be one of {', '.join(OVERLAY_COLOURS)}, got {kind!r}")
+        _draw_box(canvas, overlay_box, OVERLAY_COLOURS[kind], 1, dashed=kind == "candidate")
     if box is not None:
         _draw_box(canvas, box, STATE_COLOURS[state], _BOX_THICKNESS, dashed=state == "lost")
     label = state if confidence is None or not np.isfinite(confidence) else f"{state} {confidence:.2f}"

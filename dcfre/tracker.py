@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -22,55 +22,17 @@ from dcfre.config import TrackerConfig, apply_overrides, preset
 from dcfre.eco.appearance import AppearanceModel, Detection
 from dcfre.eco.augment import augment_first_sample
 from dcfre.eco.geometry import compute_geometry, geometry_for_side
-from dcfre.eco.operators import score_spectrum
-from dcfre.eco.peak import evaluate_series, newton_refine, wrap_displacement
+from dcfre.eco.peak import newton_refine, wrap_displacement
 from dcfre.eco.scale import ScaleFilter
 from dcfre.errors import InputError
 from dcfre.features.extractor import FeatureExtractor
 from dcfre.fourier import HalfSpectrumSampler, pad_spectrum, save_wisdom
 from dcfre.fusion import fuse_scores
 from dcfre.image import to_uint8
-from dcfre.longterm.confidence import ConfidenceMonitor
-from dcfre.longterm.full_image import FullImageScorer
-from dcfre.longterm.global_model import GlobalModel
-from dcfre.longterm.mining import mine_hard_negatives
-from dcfre.longterm.redetect import choose_candidate
+from dcfre.longterm.machine import LongTermMachine
+from dcfre.state import TRACKING, TrackState  # noqa: F401  (TrackState is part of this module's API)
 
 logger = logging.getLogger("dcfre")
-
-
-@dataclass
-class TrackState:
-    """Tracker output for one frame.
-
-    Attributes
-    ----------
-    box : ndarray (4,)
-        ``x, y, w, h`` of the target (the last known box while the target is lost).
-    confidence : float
-        Normalized tracking confidence ``r_p / rbar_p`` (about 1 when tracking well, 1 on the
-        first frame, low when the target is lost or absent).
-    present : bool
-        Whether the tracker believes the target is visible in this frame.
-    mode : str
-        ``"tracking"``, ``"lost"`` or ``"redetected"``.
-    score_map : ndarray (H, W) or None
-        Score of the local model over the search sample, centred (``fftshift``-ed: the middle
-        element is the sample centre), for visualization.
-    frame_number : int
-        1-based index of the frame.
-    """
-
-    box: np.ndarray
-    confidence: float
-    present: bool = True
-    mode: str = "tracking"
-    score_map: np.ndarray | None = None
-    frame_number: int = 1
-    info: dict = field(default_factory=dict)
-
-
-TRACKING, LOST = "tracking", "lost"
 
 
 @dataclass
@@ -140,32 +102,20 @@ class Tracker:
         n = cfg.n_search_scales
         self._search_factors = cfg.search_scale_step ** (np.arange(n) - (n - 1) / 2)
 
-        lt = cfg.longterm
-        self.mode = lt.redetect
-        self.monitor = ConfidenceMonitor(lt.eta, lt.tau_min, lt.n_loss)
-        self.state = TRACKING
-        self.frames_lost = 0
-        self.frames_since_mining = 0
-        self.global_model = GlobalModel(self._confidence_model, lt) if self.mode == "global" else None
-        self.scorer = (FullImageScorer(self._confidence_model, lt.max_scan_pixels,
-                                       max_frame_ratio=lt.max_scan_frame_ratio,
-                                       match_samples=lt.scan_matches_samples) if self.mode != "off" else None)
         self.frame_number = 1
-        self._last_confident = (frame, self.position.copy(), self.scale, 1)
-        if self.global_model is not None:
-            self._mine(frame, self.position, self.scale, 1)
+        self.longterm = LongTermMachine(self, cfg.longterm)
+        info = self.longterm.start(frame)
         save_wisdom()
-        return TrackState(self.box, 1.0, True, TRACKING, None, 1)
+        return TrackState(self.box, 1.0, True, TRACKING, None, 1, info)
 
     def _track(self, frame: np.ndarray) -> TrackState:
         if self.frame_number == 0:
             raise InputError("track() called before initialize()")
         frame = prepare_frame(frame, expected_shape=self.frame_size, color=self.color)
         self.frame_number += 1
-        if self.state == LOST:
-            return self._search_lost_target(frame)
-
-        loc = self._localize(frame)
+        if self.longterm.lost:
+            return self.longterm.search(frame)
+        loc = self.localize(frame)
         if not np.isfinite(loc.confidence_score) or not np.all(np.isfinite(loc.position)):
             logger.warning("frame %d: non-finite score; keeping the previous position", self.frame_number)
             loc.position, loc.confidence_score = self.position.copy(), 0.0
@@ -175,23 +125,32 @@ class Tracker:
         if self._scale_filter is not None:
             self.scale *= self._scale_filter.estimate(frame, self.position, self.scale)
         self.scale = float(np.clip(self.scale, self.min_scale, self.max_scale))
+        return self.longterm.after_localization(frame, loc, previous_scale)
 
-        confidence = self.monitor.observe(loc.confidence_score)
-        confident = confidence >= self.config.longterm.tau_min
-        if self.mode != "off" and not confident:
-            self.scale = previous_scale  # a scale estimated on an occluder or background is not trusted
-        if self.mode == "off" or confident:
-            self._learn(frame, loc)
-        if confident:
-            self._last_confident = (frame, self.position.copy(), self.scale, self.frame_number)
-            self.frames_since_mining += 1
-            if self.global_model is not None and self.frames_since_mining >= self.config.longterm.n_hn:
-                self._mine(frame, self.position, self.scale, self.frame_number)
-        info = {"peak_score": loc.confidence_score}
-        if self.mode != "off" and self.monitor.lost:
-            self._declare_lost()
-            return TrackState(self.box, confidence, False, LOST, loc.score_map, self.frame_number, info)
-        return TrackState(self.box, confidence, True, TRACKING, loc.score_map, self.frame_number, info)
+    # ------------------------------------------------------------------------------ long-term state
+    @property
+    def monitor(self):
+        """The confidence monitor (``rbar_p`` is ``monitor.average``)."""
+        return self.longterm.monitor
+
+    @property
+    def global_model(self):
+        """The global model (None unless the mode is ``global``)."""
+        return self.longterm.global_model
+
+    @property
+    def scorer(self):
+        """The whole-frame scorer of the confidence model (None with mode ``off``)."""
+        return self.longterm.scorer
+
+    @property
+    def mode(self) -> str:
+        """Long-term mode: ``off``, ``local`` or ``global``."""
+        return self.longterm.mode
+
+    def _mine(self, frame: np.ndarray, position: np.ndarray, scale: float, frame_number: int) -> None:
+        """One hard-negative mining round in ``frame`` (for benchmarks and notebooks)."""
+        self.longterm._mine(frame, position, scale, frame_number)
 
     @property
     def models(self) -> list[AppearanceModel]:
@@ -237,9 +196,14 @@ class Tracker:
             self._fusion_grid = (k1, k2)
             self._fusion_sampler = HalfSpectrumSampler(k1, k2)
 
-    def _localize(self, frame: np.ndarray) -> _Localization:
-        scales = self.scale * self._search_factors
-        detections = [m.detect(frame, self.position, scales) for m in self._models]
+    def localize(self, frame: np.ndarray, position=None, scale=None, factors=None) -> _Localization:
+        """Where the local model(s) put the target, searching around ``position`` (default: the
+        current one) at ``scale`` (default: the current one) times ``factors`` (default: the
+        tracker's search factors). ``scale_index`` of the result indexes ``factors``."""
+        position = self.position if position is None else np.asarray(position, dtype=np.float64)
+        factors = self._search_factors if factors is None else np.asarray(factors, dtype=np.float64)
+        scales = (self.scale if scale is None else scale) * factors
+        detections = [m.detect(frame, position, scales) for m in self._models]
         conf_score = detections[0].peak.score
         if len(detections) == 1:
             det, model = detections[0], self._models[0]
@@ -251,7 +215,7 @@ class Tracker:
         """UPDT: fuse deep and shallow scores on a common grid, then refine the fused maximum."""
         grid = self._fusion_grid
         best = None
-        for s in range(len(self._search_factors)):
+        for s in range(len(detections[0].scales)):
             spectra = [pad_spectrum(d.score_spectra[s], grid) for d in detections]
             maps = [self._fusion_sampler(sp) for sp in spectra]
             fused = fuse_scores(maps[0], maps[1], self.config.fusion)
@@ -265,100 +229,26 @@ class Tracker:
         position = detections[0].sample_centre + t * cells_to_pixels * detections[0].scales[s]
         return _Localization(position, s, detections, conf_score, np.fft.fftshift(fused_map))
 
-    def _learn(self, frame: np.ndarray, loc: _Localization) -> None:
+    def learn(self, frame: np.ndarray | None, loc: _Localization, position: np.ndarray, frame_number: int,
+              update_scale: bool = True) -> None:
+        """Add the frame's samples, centred on ``position``, to every model (and the scale filter)."""
         for model, detection in zip(self._models, loc.detections):
             # learn from the winning scale's sample, re-centred on the fused position
             detection.peak = type(detection.peak)(detection.peak.displacement, detection.peak.score, loc.scale_index)
-            model.learn(detection, self.position, self.frame_number)
+            model.learn(detection, position, frame_number)
             if not model.model.is_finite():
                 # never let NaN/Inf propagate: report it and relearn this model from the current frame
                 logger.warning("frame %d: non-finite values in the %s model; re-initializing it",
                                self.frame_number, "+".join(s.name for s in model.extractor.specs))
-                model.initialize(frame, self.position, self.scale)
-        if self._scale_filter is not None:
+                if frame is not None:
+                    model.initialize(frame, self.position, self.scale)
+        if update_scale and self._scale_filter is not None and frame is not None:
             self._scale_filter.update(frame, self.position, self.scale)
 
-    # ------------------------------------------------------------------------------ long-term
-    def _mine(self, frame: np.ndarray, position: np.ndarray, scale: float, frame_number: int) -> None:
-        """Hard-negative mining in a confidently tracked frame (paper 3.2)."""
-        lt = self.config.longterm
-        model = self._confidence_model
-        scores = self.scorer.score(self.scorer.features(frame, scale, position), [model.model.filters])[0]
-        reference = self.monitor.average or scores.value_at(position)
-        target_size = self.base_target_size * scale
-        found = mine_hard_negatives(scores, position, target_size, reference, lt.tau_hn,
-                                    lt.max_distractors_per_round, frame_number)
-        if found:
-            self.global_model.add_distractors(frame, found, scale)
-        self.frames_since_mining = 0
-
-    def _declare_lost(self) -> None:
-        """Enter re-detection mode; with the global model, mine the last confident frame and train."""
-        self.state = LOST
-        self.frames_lost = 0
-        if self.global_model is not None:
-            frame, position, scale, number = self._last_confident
-            self._mine(frame, position, scale, number)
-            self.global_model.train()
-
-    def _search_lost_target(self, frame: np.ndarray) -> TrackState:
-        """Re-detection every ``n_redetection`` frames while lost (paper 3.3)."""
-        lt = self.config.longterm
-        self.frames_lost += 1
-        if self.global_model is not None and (self.global_model.pending or not self.global_model.ready):
-            self.global_model.train()
-        if (self.frames_lost - 1) % lt.n_redetection != 0:
-            if lt.local_check_while_lost:
-                recovered = self._check_last_position(frame)
-                if recovered is not None:
-                    return recovered
-            return TrackState(self.box, 0.0, False, LOST, None, self.frame_number)
-        filter_sets = [self._confidence_model.model.filters]
-        if self.global_model is not None:
-            filter_sets.append(self.global_model.filters)
-        # the target may come back at another size: successive attempts scan at successive scale factors
-        attempt = (self.frames_lost - 1) // lt.n_redetection
-        factor = lt.redetection_scales[attempt % len(lt.redetection_scales)]
-        scan_scale = float(np.clip(self._last_confident[2] * factor, self.min_scale, self.max_scale))
-        scores = self.scorer.score(self.scorer.features(frame, scan_scale, self.position), filter_sets)
-        global_scale = self.global_model.scale_ratio if self.global_model is not None else 1.0
-        result = choose_candidate(scores[0], scores[1] if len(scores) > 1 else None,
-                                  self.monitor.average, lt.tau_redetection, global_scale)
-        info = {"local_confidence": result.local_confidence, "global_confidence": result.global_confidence}
-        if not result.found:
-            return TrackState(self.box, min(result.local_confidence, result.global_confidence), False, LOST,
-                              None, self.frame_number, info)
-        self._resume_tracking(frame, result.position, scan_scale)
-        return TrackState(self.box, result.local_confidence, True, "redetected", None, self.frame_number, info)
-
-    def _check_last_position(self, frame: np.ndarray) -> TrackState | None:
-        """Cheap re-detection near the last position: the local (and global) score of the usual
-        search sample must pass the re-detection threshold (targets often reappear where they hid)."""
-        lt = self.config.longterm
-        loc = self._localize(frame)
-        threshold = self.monitor.average * lt.tau_redetection
-        if loc.confidence_score < threshold:
-            return None
-        detection = loc.detections[0]
-        global_score = loc.confidence_score
-        if self.global_model is not None:
-            model = self._confidence_model
-            spectra = [z[detection.peak.scale_index:detection.peak.scale_index + 1] for z in detection.spectra]
-            spectrum = score_spectrum(self.global_model.filters, spectra, model.model.layout)[0]
-            global_score = evaluate_series(spectrum, detection.peak.displacement, model.geometry.output_size)[0]
-            global_score /= self.global_model.scale_ratio
-            if global_score < threshold:
-                return None
-        self._resume_tracking(frame, loc.position)
-        confidence = self.monitor.normalize(loc.confidence_score)
-        info = {"local_confidence": confidence, "global_confidence": self.monitor.normalize(global_score)}
-        return TrackState(self.box, confidence, True, "redetected", loc.score_map, self.frame_number, info)
-
-    def _resume_tracking(self, frame: np.ndarray, position: np.ndarray, scale: float | None = None) -> None:
-        """Back to tracking at a re-detected position, with the size re-estimated there, starting
-        from ``scale`` (default: that of the last confident frame)."""
+    def resume_at(self, frame: np.ndarray, position: np.ndarray, scale: float) -> None:
+        """Move to a re-detected position and re-estimate the size there, starting from ``scale``."""
         self.position = np.clip(position, 0, np.asarray(self.frame_size) - 1)
-        self.scale = self._last_confident[2] if scale is None else scale
+        self.scale = float(scale)
         if self._scale_filter is not None:
             # chain scale estimates: one spans about +-36 %, and a target may come back much larger or smaller
             tolerance = abs(math.log(self.config.scale.scale_step))
@@ -367,9 +257,6 @@ class Tracker:
                 self.scale = float(np.clip(self.scale * change, self.min_scale, self.max_scale))
                 if abs(math.log(change)) < tolerance:
                     break
-        self.state = TRACKING
-        self.frames_since_mining = 0  # mine only after n_hn confident frames on the re-detected target
-        self.monitor.reset_streak()
 
     # ------------------------------------------------------------------------------ internals
     def _init_scale_limits(self, geometry) -> None:

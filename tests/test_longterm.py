@@ -71,10 +71,29 @@ def test_confidence_normalizes_by_running_average():
     # a sudden drop stays a drop: 0.5 / (0.05 * 0.5 + 0.95 * avg)
     avg = m.average
     assert m.observe(0.5) == pytest.approx(0.5 / (0.05 * 0.5 + 0.95 * avg))
-    frozen = ConfidenceMonitor(eta=0.05, tau_min=0.6, n_loss=3, update_on_low=False)
-    frozen.observe(2.0)
-    frozen.observe(0.5)
-    assert frozen.average == 2.0  # optional variant: low frames do not pull the average down
+
+
+def test_deferred_low_scores_enter_the_average_only_when_confidence_returns():
+    m = ConfidenceMonitor(eta=0.05, tau_min=0.6, n_loss=3, defer_low=True)
+    m.observe(2.0)
+    low = m.observe(0.5)
+    assert low == pytest.approx(0.5 / (0.05 * 0.5 + 0.95 * 2.0))  # t_conf as eq. (4) writes it
+    assert m.average == 2.0 and m.pending == [0.5]  # not absorbed yet
+    m.observe(1.9)  # confidence is back: 0.5 then 1.9 enter the average, in frame order
+    assert m.average == pytest.approx(0.05 * 1.9 + 0.95 * (0.05 * 0.5 + 0.95 * 2.0))
+    # a loss onset is dropped instead
+    for _ in range(3):
+        m.observe(0.1)
+    assert m.lost
+    before = m.average
+    m.drop_pending()
+    m.reset_streak()
+    m.observe(before)
+    assert m.average == pytest.approx(before)
+    # on hold (probation) even confident scores wait
+    m.hold(True)
+    m.observe(3.0)
+    assert m.average == pytest.approx(before) and m.pending == [3.0]
 
 
 def test_loss_declared_after_exactly_n_loss_low_frames():
@@ -246,8 +265,11 @@ def _redetected_size_of_larger_target(**overrides):
 def test_target_returning_larger_is_redetected_with_its_new_size():
     """Chained scale estimates at the re-detected position recover most of a 1.6x size change at
     once (measured 0.87 of the true size); without them the box keeps the scan's size (0.78)."""
-    chained = _redetected_size_of_larger_target()
-    single_scan = _redetected_size_of_larger_target(**{"longterm.redetection_scale_iterations": 0})
+    one_scale = {"longterm.verify_scale_factors": (1.0,)}  # candidates verified at the scan's scale only
+    chained = _redetected_size_of_larger_target(**one_scale)
+    single_scan = _redetected_size_of_larger_target(**one_scale, **{"longterm.redetection_scale_iterations": 0})
     assert chained is not None and single_scan is not None, "the returning target was not re-detected"
     assert 0.8 < chained < 1.2
     assert chained > single_scan + 0.05, (chained, single_scan)
+    # verification over several sample scales finds the new size by itself (measured 0.98)
+    assert 0.9 < _redetected_size_of_larger_target() < 1.1

@@ -27,7 +27,10 @@ def register(subparsers) -> None:
     p.add_argument("--redetect", choices=["off", "local", "global"], default=None,
                    help="long-term mode (default: the preset's)")
     p.add_argument("--out", metavar="FILE", help="write x,y,w,h,confidence,present per frame")
-    p.add_argument("--save-video", metavar="FILE", help="write the frames with the box drawn, as MP4")
+    p.add_argument("--save-video", metavar="FILE", help="write the frames with the box drawn, as MP4 "
+                   "(with --trace also the mined distractors and re-detection candidates)")
+    p.add_argument("--trace", metavar="FILE", help="write one JSON line per frame with the long-term decisions "
+                   "(rbar_p, events, candidates, distractors; keys in dcfre.state.INFO_KEYS)")
     p.add_argument("--max-frames", type=_positive_int, default=None, help="stop after this many frames")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -61,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"dcfre: warning: ground truth ignored (--init given): {source.groundtruth_problem}", file=sys.stderr)
     init_box = _initial_box(args.init, source, parse_box)
     overrides = {} if args.redetect is None else {"redetect": args.redetect}
+    if args.trace:
+        overrides["longterm.trace"] = True
     tracker = Tracker.from_preset(args.preset or default_preset(), **overrides)
 
     total = source.num_frames
@@ -68,6 +73,11 @@ def run(args: argparse.Namespace) -> int:
         total = min(total, args.max_frames) if total is not None else args.max_frames
     results = ResultWriter(args.out) if args.out else None
     video = AnnotatedVideoWriter(args.save_video, fps=source.fps or 30.0) if args.save_video else None
+    trace = None
+    if args.trace:
+        from dcfre.trace import TraceWriter, overlays
+
+        trace = TraceWriter(args.trace)
     show_progress = not args.quiet and (total is None or total > 50)
     bar = tqdm(total=total, unit="frame", file=sys.stderr, disable=not show_progress, dynamic_ncols=True)
     seconds, frames = 0.0, 0
@@ -83,9 +93,12 @@ def run(args: argparse.Namespace) -> int:
                 state.box = np.asarray(init_box, dtype=np.float64)  # the init line is the given box exactly
             if results is not None:
                 results.write(state.box, state.confidence, state.present)
+            if trace is not None:
+                trace.write(state)
             if video is not None:
                 gt = source.groundtruth[index] if source.groundtruth is not None and index < len(source.groundtruth) else None
-                video.write(frame, state.box, state.mode, state.confidence, gt_box=gt)
+                video.write(frame, state.box, state.mode, state.confidence, gt_box=gt,
+                            overlays=overlays(state) if trace is not None else None)
             bar.update(1)
     finally:
         bar.close()
@@ -93,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
             results.close()
         if video is not None:
             video.close()
+        if trace is not None:
+            trace.close()
     if frames == 0:
         raise InputError(f"source {args.source} has no frames")
     fps = frames / seconds if seconds > 0 else float("inf")

@@ -10,6 +10,7 @@ from dcfre.config import LongTermConfig
 from dcfre.eco.appearance import AppearanceModel
 from dcfre.eco.operators import score_spectrum
 from dcfre.eco.optimize import conjugate_gradient
+from dcfre.eco.peak import evaluate_series
 from dcfre.fourier import half_weights
 from dcfre.longterm.mining import Distractor
 
@@ -37,6 +38,9 @@ class GlobalModel:
         #: filter's output; its scores are compared with ``scale_ratio * rbar_p`` so that each model
         #: is normalized by its own response to the target, as t_conf normalizes the local model.
         self.scale_ratio = 1.0
+        #: global / local score ratios of fresh target samples the global filter had not been trained
+        #: on (one per mining round, newest last); see :attr:`calibration`
+        self.held_out_ratios: deque[float] = deque(maxlen=max(int(config.calibration_window), 1))
 
     def add_distractors(self, image: np.ndarray, distractors: list[Distractor], scale: float) -> None:
         """Extract and store a sample centred on each distractor (at the target's scale)."""
@@ -82,6 +86,51 @@ class GlobalModel:
         at_centre = np.sum(weights * spectra.real, axis=(1, 2))  # s(0) = Re sum_full S[k]
         return float(np.sum(model.memory.weights * at_centre))
 
+    def target_ratio(self, sample: list[np.ndarray]) -> float | None:
+        """Global / local score at the centre of a target-centred sample (list of (C, K1, Kh)).
+
+        None before the global filter exists or when the local score is not positive.
+        """
+        if self.filters is None:
+            return None
+        model = self.local.model
+        local = _centre_score(model.filters, sample, model.layout)
+        if local <= 0:
+            return None
+        return _centre_score(self.filters, sample, model.layout) / local
+
+    def observe_target(self, sample: list[np.ndarray]) -> float | None:
+        """Record the held-out ratio of a fresh, confidently tracked target sample; returns it."""
+        ratio = self.target_ratio(sample)
+        if ratio is not None:
+            self.held_out_ratios.append(float(ratio))
+        return ratio
+
+    @property
+    def calibration(self) -> float:
+        """Factor that puts global scores on the local model's scale (global / calibration ~ local).
+
+        ``"memory"``: :attr:`scale_ratio`, measured on the memory's own training samples (optimistic:
+        the global filter fits them). ``"held_out"``: the median ratio on fresh target samples it had
+        not seen (:meth:`observe_target`), falling back to ``scale_ratio`` before the first one.
+        """
+        if self.config.global_calibration == "held_out" and self.held_out_ratios:
+            return float(np.clip(np.median(self.held_out_ratios), 0.05, 1.0))
+        return self.scale_ratio
+
+    def score_at(self, spectra: list[np.ndarray], displacement: np.ndarray) -> float:
+        """Global score of one sample (list of (C, K1, Kh)) at ``displacement`` (output cells)."""
+        model = self.local.model
+        spectrum = score_spectrum(self.filters, [s[None] for s in spectra], model.layout)[0]
+        return float(evaluate_series(spectrum, np.asarray(displacement, dtype=np.float64),
+                                     self.local.geometry.output_size)[0])
+
     @property
     def ready(self) -> bool:
         return self.filters is not None
+
+
+def _centre_score(filters: list[np.ndarray], sample: list[np.ndarray], layout) -> float:
+    """Score at zero displacement of one sample: ``s(0) = Re sum_k S[k]`` over the full spectrum."""
+    spectrum = score_spectrum(filters, [s[None] for s in sample], layout)[0]
+    return float(np.sum(half_weights(*spectrum.shape[-2:]) * spectrum.real))

@@ -1,0 +1,454 @@
+"""The long-term state machine: when to learn, mine, declare a loss, search, accept a re-detection.
+
+This is where re-detection happens. The paper's section 3 with the reliability options of
+:class:`~dcfre.config.LongTermConfig` (``LongTermConfig.paper()`` turns them off)::
+
+    tracking --(N_loss frames with t_conf < tau_min)--> lost
+    lost --(a candidate passes the thresholds)--> probation --(passes)--> tracking
+                                                           \\--(fails)--> lost
+
+* **tracking**: the tracker has localized the target with its local model(s); the confidence
+  ``t_conf = r_p / rbar_p`` decides whether the frame is learnt and whether mining may run.
+* **lost**: every frame the last known position is scored (cheap); every ``n_redetection`` frames
+  the whole frame is scanned with the local (and global) filters. Candidates are the strongest
+  local maxima; each is verified on a windowed sample extracted at its position, so that its score
+  is in the domain of ``r_p`` and ``rbar_p``.
+* **probation**: a re-detected target is tracked, but learning and mining wait and its confidence
+  is held out of ``rbar_p``; it must keep passing the global check. A failed probation returns to
+  *lost* and forgets everything seen during it: a wrong re-detection cannot corrupt the models.
+
+The machine holds no numerical detail: scores come from the tracker (``host``, see
+:class:`Host`), the whole-frame scorer, the global model, mining and candidate choice.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from dcfre.config import LongTermConfig
+from dcfre.longterm.confidence import ConfidenceMonitor
+from dcfre.longterm.full_image import FrameScores, FullImageScorer, local_maxima
+from dcfre.longterm.global_model import GlobalModel
+from dcfre.longterm.mining import mine_hard_negatives
+from dcfre.longterm.redetect import choose_candidate
+from dcfre.state import LOST, REDETECTED, TRACKING, TrackState
+
+PROBATION = "probation"
+
+
+class Host(Protocol):
+    """What the machine needs from the tracker (implemented by :class:`dcfre.tracker.Tracker`)."""
+
+    position: np.ndarray  #: target centre (y, x), image pixels
+    scale: float  #: image pixels per sample pixel
+    frame_number: int
+    min_scale: float
+    max_scale: float
+    base_target_size: np.ndarray
+
+    @property
+    def box(self) -> np.ndarray: ...
+
+    @property
+    def confidence_model(self): ...
+
+    def localize(self, frame: np.ndarray, position=None, scale=None): ...
+
+    def learn(self, frame: np.ndarray, loc, position: np.ndarray, frame_number: int, update_scale: bool) -> None: ...
+
+    def resume_at(self, frame: np.ndarray, position: np.ndarray, scale: float) -> None: ...
+
+
+@dataclass
+class _Deferred:
+    """A tracked frame whose sample waits: learnt if the streak or probation ends well."""
+
+    loc: object
+    position: np.ndarray
+    frame_number: int
+
+
+class LongTermMachine:
+    """Long-term decisions of one tracker (see the module docstring).
+
+    Parameters
+    ----------
+    host : Host
+        The tracker: localization, learning and scale estimation.
+    config : LongTermConfig
+    """
+
+    def __init__(self, host: Host, config: LongTermConfig):
+        self.host = host
+        self.config = config
+        self.mode = config.redetect
+        self.monitor = ConfidenceMonitor(config.eta, config.tau_min, config.n_loss, defer_low=config.defer_low_scores)
+        model = host.confidence_model
+        self.global_model = GlobalModel(model, config) if self.mode == "global" else None
+        self.scorer = (FullImageScorer(model, config.max_scan_pixels, max_frame_ratio=config.max_scan_frame_ratio,
+                                       match_samples=config.scan_matches_samples) if self.mode != "off" else None)
+        self.state = TRACKING
+        self.frames_lost = 0
+        self.frames_since_mining = 0
+        self.probation_left = 0
+        self.probation_passes = 0
+        self._deferred: list[_Deferred] = []
+        self._last_confident = None  # (frame, position, scale, frame number, deep training sample or None)
+        self._info: dict = {}
+
+    # ------------------------------------------------------------------------------ entry points
+    @property
+    def lost(self) -> bool:
+        return self.state == LOST
+
+    def start(self, frame: np.ndarray) -> dict:
+        """After the first frame: remember it as confident and mine it (global mode)."""
+        self._begin_frame()
+        host = self.host
+        self._last_confident = (frame, host.position.copy(), host.scale, 1, None)
+        if self.global_model is not None:
+            self._mine(frame, host.position, host.scale, 1)
+            if self.config.retrain_global_on_mining:
+                self._train_global()
+        return self._end_frame(float("nan"))
+
+    def after_localization(self, frame: np.ndarray, loc, previous_scale: float) -> TrackState:
+        """Decide on a tracked frame: the host has moved the target to ``loc``; learn, mine or lose it."""
+        self._begin_frame()
+        host, cfg = self.host, self.config
+        confidence = self.monitor.observe(loc.confidence_score)
+        confident = confidence >= cfg.tau_min
+        if not confident:
+            self._event("low_confidence")
+            if self.mode != "off":
+                host.scale = previous_scale  # a scale estimated on an occluder or background is not trusted
+        if self.mode == "off":
+            host.learn(frame, loc, host.position, host.frame_number, True)
+        elif self.state == PROBATION:
+            return self._probation_step(frame, loc, confidence)
+        elif confident:
+            self._learn_deferred()
+            host.learn(frame, loc, host.position, host.frame_number, True)
+            self._confident_frame(frame, loc)
+        elif cfg.learn_after_recovery:
+            self._deferred.append(_Deferred(loc, host.position.copy(), host.frame_number))
+        if self.mode != "off" and self.monitor.lost:
+            self._declare_lost()
+            return self._state(confidence, False, LOST, loc)
+        return self._state(confidence, True, TRACKING, loc)
+
+    def search(self, frame: np.ndarray) -> TrackState:
+        """A frame while lost: check the last position, scan the whole frame on schedule (paper 3.3)."""
+        self._begin_frame()
+        cfg = self.config
+        self.frames_lost += 1
+        if self.global_model is not None and (self.global_model.pending or not self.global_model.ready):
+            self._train_global()
+        scan_due = (self.frames_lost - 1) % cfg.n_redetection == 0
+        if not scan_due:
+            if cfg.local_check_while_lost:
+                self._event("last_position_check")
+                return self._check_last_position(frame)
+            return self._state(0.0, False, LOST, None)
+        self._event("scan")
+        if cfg.verify_candidates:
+            return self._scan_verified(frame)
+        return self._scan_paper(frame)
+
+    # ------------------------------------------------------------------------------ tracking
+    def _confident_frame(self, frame: np.ndarray, loc) -> None:
+        host, cfg = self.host, self.config
+        sample = None
+        if self.global_model is not None:
+            sample = host.confidence_model.training_sample(loc.detections[0], host.position)
+        self._last_confident = (frame, host.position.copy(), host.scale, host.frame_number, sample)
+        self.frames_since_mining += 1
+        if self.global_model is None or self.frames_since_mining < cfg.n_hn:
+            return
+        if cfg.global_calibration == "held_out" or cfg.wrong_lock_ratio > 0:
+            calibration = self.global_model.calibration
+            ratio = self.global_model.target_ratio(sample)
+            if ratio is not None and ratio < cfg.wrong_lock_ratio * calibration:
+                # the global model, trained against known distractors, rejects what we track: mining
+                # here could store the true target as a distractor
+                self._event("mining_skipped")
+                self.frames_since_mining = 0
+                return
+            if ratio is not None:
+                self.global_model.observe_target(sample)
+        self._mine(frame, host.position, host.scale, host.frame_number)
+        if cfg.retrain_global_on_mining and self.global_model.pending:
+            self._train_global()
+
+    def _learn_deferred(self) -> None:
+        """Confidence came back without a loss: absorb the waiting samples (fast appearance change)."""
+        if not self._deferred:
+            return
+        for item in self._deferred:
+            self.host.learn(None, item.loc, item.position, item.frame_number, False)
+        self._deferred = []
+        self._event("learnt_deferred")
+
+    def _declare_lost(self) -> None:
+        """Enter the lost state; with the global model, mine the last confident frame and train."""
+        self._event("loss_declared")
+        self.state = LOST
+        self.frames_lost = 0
+        self.monitor.drop_pending()
+        self._deferred = []
+        if self.global_model is not None:
+            frame, position, scale, number, _ = self._last_confident
+            self._mine(frame, position, scale, number)
+            self._train_global()
+
+    def _mine(self, frame: np.ndarray, position: np.ndarray, scale: float, frame_number: int) -> None:
+        """Hard-negative mining in a confidently tracked frame (paper 3.2)."""
+        cfg = self.config
+        model = self.host.confidence_model
+        scores = self.scorer.score(self.scorer.features(frame, scale, position), [model.model.filters])[0]
+        reference = self.monitor.average or scores.value_at(position)
+        target_size = self.host.base_target_size * scale
+        found = mine_hard_negatives(scores, position, target_size, reference, cfg.tau_hn,
+                                    cfg.max_distractors_per_round, frame_number)
+        if found:
+            self.global_model.add_distractors(frame, found, scale)
+        self.frames_since_mining = 0
+        self._event("mining")
+        if cfg.trace:
+            self._info.setdefault("distractors", []).extend(_box(d.position, target_size) for d in found)
+
+    def _train_global(self) -> None:
+        self.global_model.train()
+        self._event("global_trained")
+
+    # ------------------------------------------------------------------------------ lost
+    def _check_last_position(self, frame: np.ndarray) -> TrackState:
+        """Score the usual search sample at the last position (targets often reappear where they hid)."""
+        if self.config.verify_candidates:
+            candidate = self._verify(frame, self.host.position, self.host.scale)
+            self._record_candidates([candidate])
+            if candidate.accepted:
+                return self._accept(frame, candidate)
+            return self._state(candidate.local, False, LOST, None)
+        return self._check_last_position_paper(frame)
+
+    def _scan_verified(self, frame: np.ndarray) -> TrackState:
+        """Whole-frame scan; its strongest maxima are verified on windowed samples at their positions."""
+        cfg, host = self.config, self.host
+        scan_scale = self._scan_scale()
+        local, global_ = self._scan(frame, scan_scale)
+        calibration = self.global_model.calibration if self.global_model is not None else 1.0
+        ranking = local.values if global_ is None else np.minimum(local.values, global_.values / calibration)
+        target_cells = host.base_target_size * scan_scale / local.step
+        radius = tuple(np.maximum(target_cells / 2, 1).astype(int))
+        floor = cfg.tau_hn * self.monitor.average
+        maxima = local_maxima(ranking, radius, floor, limit=cfg.max_candidates)
+        candidates = []
+        for index, _ in maxima:
+            candidate = self._verify(frame, local.position(index), scan_scale, cfg.verify_scale_factors)
+            candidate.scan_local = self.monitor.normalize(local.values[tuple(index)])
+            if global_ is not None:
+                candidate.scan_global = self.monitor.normalize(global_.values[tuple(index)] / calibration)
+            candidates.append(candidate)
+        self._record_candidates(candidates)
+        accepted = [c for c in candidates if c.accepted]
+        if accepted:
+            return self._accept(frame, max(accepted, key=lambda c: c.local))
+        self._event("redetection_rejected")
+        best = max((c.local for c in candidates), default=0.0)
+        return self._state(best, False, LOST, None)
+
+    def _verify(self, frame: np.ndarray, position: np.ndarray, scale: float, factors=(1.0,)) -> "Candidate":
+        """Score a candidate as a tracked frame is scored: windowed samples at its position, one per
+        scale factor (the best one wins)."""
+        loc = self.host.localize(frame, position, scale, factors)
+        scale = scale * factors[loc.scale_index]
+        local = self.monitor.normalize(loc.confidence_score)
+        global_ = local
+        if self.global_model is not None:
+            global_ = self.monitor.normalize(self._global_score(loc) / self.global_model.calibration)
+        tau = self.config.tau_redetection
+        accepted = bool(np.isfinite(local) and local >= tau and global_ >= tau)
+        return Candidate(loc.position.copy(), scale, local, global_, accepted, loc)
+
+    def _global_score(self, loc) -> float:
+        detection = loc.detections[0]
+        index = detection.peak.scale_index
+        return self.global_model.score_at([z[index] for z in detection.spectra], detection.peak.displacement)
+
+    def _accept(self, frame: np.ndarray, candidate: "Candidate") -> TrackState:
+        self._event("redetection_accepted")
+        self.host.resume_at(frame, candidate.position, candidate.scale)
+        self.monitor.reset_streak()
+        self.frames_since_mining = 0  # mine only after n_hn confident frames on the re-detected target
+        if self.config.probation_frames > 0:
+            self.state = PROBATION
+            self.probation_left = self.config.probation_frames
+            self.probation_passes = 0
+            self.monitor.hold(True)
+        else:
+            self.state = TRACKING
+        self._info["local_confidence"] = candidate.local
+        self._info["global_confidence"] = candidate.global_
+        return self._state(candidate.local, True, REDETECTED, candidate.loc)
+
+    def _probation_step(self, frame: np.ndarray, loc, confidence: float) -> TrackState:
+        """A frame of a re-detected target on probation: held out of learning, mining and rbar_p."""
+        host, cfg = self.host, self.config
+        passes = confidence >= cfg.tau_min
+        if self.global_model is not None:
+            global_ = self.monitor.normalize(self._global_score(loc) / self.global_model.calibration)
+            passes = passes and global_ >= cfg.tau_redetection
+            self._info["global_confidence"] = global_
+        self.probation_passes += int(passes)
+        self._deferred.append(_Deferred(loc, host.position.copy(), host.frame_number))
+        self.probation_left -= 1
+        if self.monitor.lost:
+            return self._fail_probation(confidence, loc)
+        if self.probation_left > 0:
+            return self._state(confidence, True, TRACKING, loc)
+        if self.probation_passes >= cfg.probation_pass_ratio * cfg.probation_frames:
+            self._event("probation_passed")
+            self.state = TRACKING
+            self.monitor.hold(False)
+            self.monitor.commit_pending()
+            self._learn_deferred()
+            return self._state(confidence, True, TRACKING, loc)
+        return self._fail_probation(confidence, loc)
+
+    def _fail_probation(self, confidence: float, loc) -> TrackState:
+        self._event("probation_failed")
+        self.state = LOST
+        self.monitor.hold(False)
+        self.monitor.drop_pending()
+        self.monitor.reset_streak()
+        self._deferred = []
+        frame, position, scale, _, _ = self._last_confident
+        self.host.position, self.host.scale = position.copy(), scale  # report the last trusted box
+        return self._state(confidence, False, LOST, loc)
+
+    # ------------------------------------------------------------------------------ the paper's search
+    def _scan_paper(self, frame: np.ndarray) -> TrackState:
+        """Paper 3.3: candidates where both whole-frame scores pass ``tau_redetection * rbar_p``."""
+        cfg = self.config
+        scan_scale = self._scan_scale()
+        local, global_ = self._scan(frame, scan_scale)
+        global_scale = self.global_model.calibration if self.global_model is not None else 1.0
+        result = choose_candidate(local, global_, self.monitor.average, cfg.tau_redetection, global_scale)
+        self._info["local_confidence"] = result.local_confidence
+        self._info["global_confidence"] = result.global_confidence
+        if not result.found:
+            self._event("redetection_rejected")
+            return self._state(min(result.local_confidence, result.global_confidence), False, LOST, None)
+        candidate = Candidate(result.position, scan_scale, result.local_confidence, result.global_confidence, True)
+        self._record_candidates([candidate])
+        return self._accept(frame, candidate)
+
+    def _check_last_position_paper(self, frame: np.ndarray) -> TrackState:
+        """The first release's check: local (and global) score of the usual search sample."""
+        host = self.host
+        loc = host.localize(frame)
+        local = self.monitor.normalize(loc.confidence_score)
+        global_ = local
+        if self.global_model is not None:
+            global_ = self.monitor.normalize(self._global_score(loc) / self.global_model.calibration)
+        candidate = Candidate(loc.position.copy(), host.scale, local, global_,
+                              local >= self.config.tau_redetection and global_ >= self.config.tau_redetection, loc)
+        self._record_candidates([candidate])
+        if candidate.accepted:
+            return self._accept(frame, candidate)
+        return self._state(local, False, LOST, None)
+
+    # ------------------------------------------------------------------------------ helpers
+    def _scan_scale(self) -> float:
+        """Successive scans cycle through ``redetection_scales`` (a target may come back resized)."""
+        cfg, host = self.config, self.host
+        attempt = (self.frames_lost - 1) // cfg.n_redetection
+        factor = cfg.redetection_scales[attempt % len(cfg.redetection_scales)]
+        return float(np.clip(self._last_confident[2] * factor, host.min_scale, host.max_scale))
+
+    def _scan(self, frame: np.ndarray, scale: float) -> tuple[FrameScores, FrameScores | None]:
+        filter_sets = [self.host.confidence_model.model.filters]
+        if self.global_model is not None:
+            filter_sets.append(self.global_model.filters)
+        scores = self.scorer.score(self.scorer.features(frame, scale, self.host.position), filter_sets)
+        local, global_ = scores[0], (scores[1] if len(scores) > 1 else None)
+        if self.config.trace:
+            self._info["scan"] = dict(scale=scale, origin=local.origin.tolist(), step=float(local.step),
+                                      local=local.values, global_=None if global_ is None else global_.values)
+        return local, global_
+
+    def _record_candidates(self, candidates: list["Candidate"]) -> None:
+        if not candidates:
+            return
+        best = max(candidates, key=lambda c: c.local)
+        self._info.setdefault("local_confidence", best.local)
+        self._info.setdefault("global_confidence", best.global_)
+        if self.config.trace:
+            size = self.host.base_target_size
+            self._info.setdefault("candidates", []).extend(
+                dict(box=_box(c.position, size * c.scale), scan_local=c.scan_local, scan_global=c.scan_global,
+                     local=c.local, global_=c.global_, accepted=c.accepted) for c in candidates)
+
+    def _event(self, name: str) -> None:
+        self._info.setdefault("events", []).append(name)
+
+    def _begin_frame(self) -> None:
+        self._info = {"events": []}
+
+    def _end_frame(self, r_p: float) -> dict:
+        info = self._info
+        info["state"] = self.state
+        info["r_p"] = r_p
+        info["rbar_p"] = self.monitor.average
+        if self.config.trace and self.global_model is not None:
+            info["global_calibration"] = self.global_model.calibration
+        return info
+
+    def _state(self, confidence: float, present: bool, mode: str, loc) -> TrackState:
+        r_p = float(loc.confidence_score) if loc is not None else float("nan")
+        score_map = loc.score_map if loc is not None else None
+        info = self._end_frame(r_p)
+        confidence = float(confidence) if np.isfinite(confidence) else 0.0
+        return TrackState(self.host.box, confidence, present, mode, score_map, self.host.frame_number, info)
+
+
+@dataclass
+class Candidate:
+    """A possible re-detected target.
+
+    Attributes
+    ----------
+    position : (2,) ndarray
+        Centre (y, x), image pixels (the sub-cell maximum of the verifying sample).
+    scale : float
+        Sample scale it was examined at.
+    local, global_ : float
+        Local and calibrated global scores relative to ``rbar_p`` (verified on a windowed sample
+        when ``verify_candidates``; whole-frame scores in the paper's variant).
+    accepted : bool
+        Whether both pass ``tau_redetection``.
+    loc : object or None
+        The tracker's localization at the candidate (verified candidates).
+    scan_local, scan_global : float
+        Whole-frame scores at the candidate relative to ``rbar_p`` (NaN when not from a scan).
+    """
+
+    position: np.ndarray
+    scale: float
+    local: float
+    global_: float
+    accepted: bool
+    loc: object = None
+    scan_local: float = math.nan
+    scan_global: float = math.nan
+
+
+def _box(position_yx, size_hw) -> list[float]:
+    """``x, y, w, h`` of a box centred at ``position_yx`` (pixel-centre convention of the tracker)."""
+    h, w = (float(v) for v in size_hw)
+    return [float(position_yx[1]) - (w - 1) / 2, float(position_yx[0]) - (h - 1) / 2, w, h]
