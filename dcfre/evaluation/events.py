@@ -303,6 +303,21 @@ def suite_events(sequences: Iterable, thresholds: EventThresholds = DEFAULT_THRE
     return total
 
 
+def definitions_text(thresholds: EventThresholds = DEFAULT_THRESHOLDS) -> str:
+    """One paragraph stating the event definitions with ``thresholds``' values, for reports."""
+    t = thresholds
+    return (
+        f"Long-term events (frame 1 excluded; counts summed over sequences): an absence episode is a run of at "
+        f"least {t.min_absence} absent frames, noticed when reported absent in at least {100 * t.notice_share:g} % "
+        f"of it; recovered = reported present with IoU >= {t.recovery_iou:g} within {t.recovery_window} frames of "
+        f"the return (median latency over the recovered ones; an episode lasting to the end is not counted); a "
+        f"re-detection is a present 0 -> 1 transition, correct with IoU >= {t.correct_iou:g}, false on an absent "
+        f"target or with IoU < {t.false_iou:g}; false absence (reported absent), wrong lock (reported present, "
+        f"IoU 0) and tracked (reported present, IoU >= {t.tracked_iou:g}) are shares of the visible frames. "
+        f"{UNDEFINED_TEXT} = undefined (no episode, return or re-detection)."
+    )
+
+
 def format_share(value: float) -> str:
     """A share in percent with one decimal, :data:`UNDEFINED_TEXT` when undefined."""
     return UNDEFINED_TEXT if value is None or not math.isfinite(value) else f"{100.0 * value:.1f}"
