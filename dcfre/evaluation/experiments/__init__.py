@@ -11,11 +11,13 @@ with the figures.
 Output layout (``OUT`` = the ``out_dir`` argument)::
 
     OUT/runs/<results key>/<tracker folder>/<sequence>.txt   raw results, shared by both tables
-    OUT/table1.{md,csv,json}                                 Table 1
-    OUT/table1/<dataset>/summary.{md,csv,json}               full report per dataset (AUC, DP@20, FPS, F)
+    OUT/table1.{md,csv,json}                                 Table 1 (the .md with long-term events per mode)
+    OUT/table1_events.csv                                    long-term events, one row per preset, dataset, mode
+    OUT/table1/<dataset>/summary.{md,csv,json}               full report per dataset (AUC, DP@20, FPS, F, events)
     OUT/table1/<dataset>/success.{png,pdf}                   success plot (paper Fig. 5 style)
     OUT/table1/<dataset>/attributes.{png,pdf}                FOC / OV success plots (paper Fig. 6)
     OUT/table2.{md,csv,json}, OUT/table2/<dataset>/...       Table 2, long-term PR and F curves
+    OUT/table2_events.csv                                    long-term events, one row per dataset and tracker
 
 The results key names what was tracked: ``uav123`` (UAV-Human shares it: its 45 tracks are
 UAV123 tracks), ``ltb35``, the synthetic suite's cache folder name (``synth-lt-x0.5``), plus
@@ -48,15 +50,15 @@ from dcfre.evaluation.experiments.running import (
 from dcfre.evaluation.experiments.table1 import Table1Result, run_table1
 from dcfre.evaluation.experiments.table2 import Table2Result, run_table2
 from dcfre.evaluation.experiments.tables import (
-    TABLE1_DECIMALS, TABLE2_DECIMALS, TABLE2_ROWS, attribute_rows, csv_text, format_table1, format_table2,
-    format_value, markdown_table, table1_gains, table1_markdown, table1_rows, table2_markdown, table2_order,
+    TABLE1_DECIMALS, TABLE2_DECIMALS, TABLE2_ROWS, attribute_rows, csv_text, events_csv, format_events_table,
+    format_table1, format_table2, format_value, markdown_table, table1_gains, table1_markdown, table1_rows, table2_markdown, table2_order,
 )
 
 __all__ = [
     "EXPERIMENTS", "SHARED_RESULTS", "SYNTHETIC", "TABLE1_DECIMALS", "TABLE2_DECIMALS", "TABLE2_ROWS",
     "DatasetEntry", "DatasetOutcome", "ExperimentConfig", "PreparedDataset", "RunOptions", "Table1Result",
     "Table2Result", "add_common_arguments", "attribute_rows", "comma_list", "command_line", "config_from_dict",
-    "csv_text", "format_table1", "format_table2", "format_value", "load_config", "longterm_scores_of",
+    "csv_text", "events_csv", "format_events_table", "format_table1", "format_table2", "format_value", "load_config", "longterm_scores_of",
     "markdown_table", "options_from_args", "prepare_datasets", "relabel", "results_key", "run_dataset",
     "run_script", "run_table1", "run_table2", "select_entries", "slug", "table1_gains", "table1_markdown",
     "table1_rows", "table2_markdown", "table2_order", "truncate_sequence", "write_dataset_outputs",

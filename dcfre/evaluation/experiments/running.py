@@ -193,11 +193,16 @@ def relative_path(path: Path, base: Path) -> str:
         return str(path)
 
 
-def write_table_files(out_dir: Path, stem: str, markdown: str, csv_body: str, record: dict) -> dict[str, Path]:
+def write_table_files(out_dir: Path, stem: str, markdown: str, csv_body: str, record: dict,
+                      events_csv: str | None = None) -> dict[str, Path]:
+    """Write ``STEM.md``, ``STEM.csv``, ``STEM.json`` and (if given) ``STEM_events.csv``; returns their paths."""
     from dcfre.io import atomic_write_text
 
     paths = {"md": out_dir / f"{stem}.md", "csv": out_dir / f"{stem}.csv", "json": out_dir / f"{stem}.json"}
     atomic_write_text(paths["md"], markdown)
     atomic_write_text(paths["csv"], csv_body)
     atomic_write_text(paths["json"], json.dumps(record, indent=2, allow_nan=False) + "\n")
+    if events_csv is not None:
+        paths["events_csv"] = out_dir / f"{stem}_events.csv"
+        atomic_write_text(paths["events_csv"], events_csv)
     return paths

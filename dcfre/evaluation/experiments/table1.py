@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dcfre.errors import InputError
@@ -13,7 +13,8 @@ from dcfre.evaluation.experiments.running import (
     write_dataset_outputs, write_table_files,
 )
 from dcfre.evaluation.experiments.tables import (
-    attribute_rows, csv_number, csv_text, json_number, percent, policy_text, table1_markdown,
+    attribute_rows, csv_number, csv_text, events_csv, events_definition, json_number, percent,
+    policy_text, table1_markdown,
 )
 
 
@@ -29,13 +30,17 @@ class Table1Result:
         The JSON written to ``table1.json``.
     markdown : str
     paths : dict
-        ``'md'``, ``'csv'``, ``'json'`` -> Path.
+        ``'md'``, ``'csv'``, ``'json'``, ``'events_csv'`` -> Path.
+    events : dict
+        ``events[preset][dataset label][mode label] ->`` :class:`~dcfre.evaluation.events.LongTermEvents`
+        (None where the mode has no results).
     """
 
     scores: dict
     record: dict
     markdown: str
     paths: dict
+    events: dict = field(default_factory=dict)
 
 
 def run_table1(config: ExperimentConfig, options: RunOptions, presets=None) -> Table1Result:
@@ -65,6 +70,10 @@ def run_table1(config: ExperimentConfig, options: RunOptions, presets=None) -> T
 
     scores = {p: {} for p in presets}
     details = {p: {} for p in presets}
+    # event rows: (label, TrackerSummary or None) for the Markdown, ([keys], TrackerSummary) for the CSV
+    event_rows = {p: [] for p in presets}
+    csv_event_rows = []
+    events = {p: {} for p in presets}
     datasets = []
     for item in prepared:
         outcome = run_dataset(item, specs, policy, options.workers, options.scheduler, options.progress)
@@ -74,16 +83,20 @@ def run_table1(config: ExperimentConfig, options: RunOptions, presets=None) -> T
         record["report_dir"] = relative_path(folder, out_dir)
         datasets.append(record)
         for preset in presets:
-            per_mode, detail = {}, {}
+            per_mode, detail, per_mode_events = {}, {}, {}
             for mode, column in config.modes.items():
                 tracker = outcome.summary.trackers.get(f"{preset}:{mode}")
                 per_mode[column] = None if tracker is None else float(tracker.auc)
                 detail[column] = _table1_detail(tracker, config.attributes)
+                per_mode_events[column] = None if tracker is None else tracker.events
+                event_rows[preset].append((f"{item.entry.label} / {column}", tracker))
+                csv_event_rows.append(([preset, item.entry.label, column, f"{preset}:{mode}"], tracker))
             scores[preset][item.entry.label] = per_mode
             details[preset][item.entry.label] = detail
+            events[preset][item.entry.label] = per_mode_events
 
     markdown = table1_markdown(config, scores, columns, settings, policy, datasets,
-                               attribute_rows(details, columns, config.attributes))
+                               attribute_rows(details, columns, config.attributes), event_rows)
     record = {
         "experiment": "table1",
         "title": config.title,
@@ -101,6 +114,9 @@ def run_table1(config: ExperimentConfig, options: RunOptions, presets=None) -> T
         "auc": {p: {d: {c: json_number(v) for c, v in row.items()} for d, row in per.items()}
                 for p, per in scores.items()},
         "details": details,
+        "events_definition": events_definition(),
+        "events": {p: {d: {c: None if e is None else e.to_dict() for c, e in row.items()} for d, row in per.items()}
+                   for p, per in events.items()},
         "paper": config.paper,
     }
     csv_rows = []
@@ -111,8 +127,9 @@ def run_table1(config: ExperimentConfig, options: RunOptions, presets=None) -> T
                             + [dataset["sequences"], dataset["frames"], policy])
     body = csv_text(["preset", "dataset"] + [f"{c} AUC (%)" for c in columns] + ["sequences", "frames", "absent_policy"],
                     csv_rows)
-    paths = write_table_files(out_dir, "table1", markdown, body, record)
-    return Table1Result(scores, record, markdown, paths)
+    paths = write_table_files(out_dir, "table1", markdown, body, record,
+                              events_csv(["preset", "dataset", "mode", "spec"], csv_event_rows))
+    return Table1Result(scores, record, markdown, paths, events)
 
 
 def _table1_detail(tracker, attributes) -> dict | None:

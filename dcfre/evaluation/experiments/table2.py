@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dcfre.errors import InputError
@@ -13,7 +13,8 @@ from dcfre.evaluation.experiments.running import (
     write_dataset_outputs, write_table_files,
 )
 from dcfre.evaluation.experiments.tables import (
-    TABLE2_ROWS, csv_number, csv_text, json_number, policy_text, table2_markdown, table2_order,
+    TABLE2_ROWS, csv_number, csv_text, events_csv, events_definition, json_number, policy_text, table2_markdown,
+    table2_order,
 )
 
 
@@ -29,12 +30,17 @@ class Table2Result:
         The JSON written to ``table2.json``.
     markdown : str
     paths : dict
+        ``'md'``, ``'csv'``, ``'json'``, ``'events_csv'`` -> Path.
+    events : dict
+        ``events[dataset label][tracker label] ->`` :class:`~dcfre.evaluation.events.LongTermEvents`
+        (None where the tracker has no results).
     """
 
     scores: dict
     record: dict
     markdown: str
     paths: dict
+    events: dict = field(default_factory=dict)
 
 
 def run_table2(config: ExperimentConfig, options: RunOptions, tracker_specs=None) -> Table2Result:
@@ -62,7 +68,8 @@ def run_table2(config: ExperimentConfig, options: RunOptions, tracker_specs=None
     out_dir = Path(options.out_dir)
     prepared, settings = prepare(config, options)
 
-    scores, details, datasets = {}, {}, []
+    scores, details, datasets, events = {}, {}, [], {}
+    summaries = {}  # dataset label -> tracker label -> TrackerSummary or None, for the event tables
     for item in prepared:
         outcome = run_dataset(item, specs, policy, options.workers, options.scheduler, options.progress)
         folder = out_dir / "table2" / slug(item.entry.label)
@@ -71,6 +78,9 @@ def run_table2(config: ExperimentConfig, options: RunOptions, tracker_specs=None
         record["report_dir"] = relative_path(folder, out_dir)
         datasets.append(record)
         per_tracker, detail = {}, {}
+        summaries[item.entry.label] = {labels[s]: outcome.summary.trackers.get(s) for s in specs}
+        events[item.entry.label] = {label: None if t is None else t.events
+                                    for label, t in summaries[item.entry.label].items()}
         for spec in specs:
             tracker = outcome.summary.trackers.get(spec)
             if tracker is None:
@@ -82,7 +92,9 @@ def run_table2(config: ExperimentConfig, options: RunOptions, tracker_specs=None
         scores[item.entry.label] = per_tracker
         details[item.entry.label] = detail
 
-    markdown = table2_markdown(config, scores, settings, policy, datasets)
+    # event rows in the table's column order (ascending F-score)
+    event_rows = {d: [(label, summaries[d][label]) for label in table2_order(per)] for d, per in scores.items()}
+    markdown = table2_markdown(config, scores, settings, policy, datasets, event_rows)
     record = {
         "experiment": "table2",
         "title": config.title,
@@ -100,6 +112,8 @@ def run_table2(config: ExperimentConfig, options: RunOptions, tracker_specs=None
                    for d, per in scores.items()},
         "order": {d: table2_order(per) for d, per in scores.items()},
         "details": details,
+        "events_definition": events_definition(),
+        "events": {d: {t: None if e is None else e.to_dict() for t, e in per.items()} for d, per in events.items()},
         "paper": config.paper,
     }
     csv_rows = []
@@ -109,5 +123,8 @@ def run_table2(config: ExperimentConfig, options: RunOptions, tracker_specs=None
             spec = next(k for k, v in labels.items() if v == label)
             csv_rows.append([dataset, label, spec] + [csv_number(s[k]) for _, k in TABLE2_ROWS])
     body = csv_text(["dataset", "tracker", "spec", "f_score", "precision", "recall"], csv_rows)
-    paths = write_table_files(out_dir, "table2", markdown, body, record)
-    return Table2Result(scores, record, markdown, paths)
+    spec_of = {label: spec for spec, label in labels.items()}
+    csv_event_rows = [([d, label, spec_of[label]], tracker) for d, rows in event_rows.items() for label, tracker in rows]
+    paths = write_table_files(out_dir, "table2", markdown, body, record,
+                              events_csv(["dataset", "tracker", "spec"], csv_event_rows))
+    return Table2Result(scores, record, markdown, paths, events)

@@ -136,8 +136,11 @@ def policy_text(policy: str) -> str:
 
 
 def table1_markdown(config: ExperimentConfig, scores: dict, columns, settings: dict, policy: str,
-                    datasets: list, attributes: list | None = None) -> str:
-    """The whole ``table1.md``: settings, one Table 1 per preset, gains, attribute AUCs, the paper's table."""
+                    datasets: list, attributes: list | None = None, events: dict | None = None) -> str:
+    """The whole ``table1.md``: settings, one Table 1 per preset, gains, events, attribute AUCs, the paper's table.
+
+    ``events[preset]`` are the rows of :func:`format_events_table` (one per dataset and mode).
+    """
     parts = [f"# {config.title}", "", policy_line(policy), "", data_line(settings), "",
              ("Success AUC (%) = mean over sequences of the per-sequence area under the success curve "
               "(21 IoU thresholds). Every parameter is the preset's, fixed for all sequences and datasets."), ""]
@@ -145,6 +148,10 @@ def table1_markdown(config: ExperimentConfig, scores: dict, columns, settings: d
         parts += [f"## {preset}", "", format_table1(per_dataset, columns), "",
                   "Gain over the previous column (AUC points):", "",
                   markdown_table("Dataset", columns[1:], table1_gains(per_dataset, columns), TABLE1_DECIMALS), ""]
+        if events and events.get(preset):
+            parts += ["Long-term events per mode:", "", format_events_table(events[preset], "Dataset / mode"), ""]
+    if events:
+        parts += [events_definition(), ""]
     if attributes:
         parts += ["## Attributes (paper Fig. 6): success AUC (%) over the sequences with the flag", "",
                   markdown_table("Preset / dataset / attribute (n)", columns, attributes, TABLE1_DECIMALS), ""]
@@ -175,8 +182,12 @@ def attribute_rows(details: dict, columns, attributes) -> list[tuple[str, list[f
     return rows
 
 
-def table2_markdown(config: ExperimentConfig, scores: dict, settings: dict, policy: str, datasets: list) -> str:
-    """The whole ``table2.md``: settings, one Table 2 per dataset, dataset sizes, the paper's row."""
+def table2_markdown(config: ExperimentConfig, scores: dict, settings: dict, policy: str, datasets: list,
+                    events: dict | None = None) -> str:
+    """The whole ``table2.md``: settings, one Table 2 (and its events) per dataset, dataset sizes, the paper's row.
+
+    ``events[dataset]`` are the rows of :func:`format_events_table` (one per tracker).
+    """
     parts = [f"# {config.title}", "",
              data_line(settings), "",
              ("LTB35 protocol: the prediction of a frame counts at threshold tau when the tracker reports the "
@@ -185,6 +196,10 @@ def table2_markdown(config: ExperimentConfig, scores: dict, settings: dict, poli
               "F-score, best last (the paper's order). Every parameter is the preset's, fixed for all sequences."), ""]
     for dataset, per_tracker in scores.items():
         parts += [f"## {dataset}", "", format_table2(per_tracker), ""]
+        if events and events.get(dataset):
+            parts += ["Long-term events:", "", format_events_table(events[dataset], "Tracker"), ""]
+    if events:
+        parts += [events_definition(), ""]
     parts += ["## Datasets", "", "| Dataset | Sequences | Frames | Absent frames | Runs computed | Runs reused | Failed |",
               "|---|---:|---:|---:|---:|---:|---:|"]
     for d in datasets:
@@ -195,3 +210,68 @@ def table2_markdown(config: ExperimentConfig, scores: dict, settings: dict, poli
         parts += ["", "## Paper (Table 2, LTB35)", "",
                   markdown_table("", names, [("F-score", [config.paper[n] for n in names])], 2)]
     return "\n".join(parts) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# Long-term events (rows of (label, TrackerSummary or None): the summary's AUC, F-score and events)
+
+
+def events_definition() -> str:
+    """The event definitions (:func:`dcfre.evaluation.events.definitions_text`)."""
+    from dcfre.evaluation import events as lt_events
+
+    return lt_events.definitions_text()
+
+
+def format_events_table(rows, corner: str) -> str:
+    """Markdown table of the long-term events beside success AUC (%) and F-score.
+
+    Parameters
+    ----------
+    rows : list of (str, TrackerSummary or None)
+        Row label and the tracker's :class:`~dcfre.evaluation.report.TrackerSummary` (None: no
+        results, printed ``-``).
+    corner : str
+        Header of the row-label column.
+    """
+    from dcfre.evaluation import events as lt_events
+
+    headers = [corner, "AUC (%)", "F-score", *lt_events.EVENT_HEADERS]
+    lines = ["| " + " | ".join(headers) + " |", "|---|" + "---:|" * (len(headers) - 1)]
+    for label, tracker in rows:
+        if tracker is None:
+            cells = ["-"] * (len(headers) - 1)
+        else:
+            cells = [format_value(percent(tracker.auc), TABLE1_DECIMALS),
+                     format_value(tracker.longterm.f_score, TABLE2_DECIMALS)] + lt_events.event_cells(tracker.events)
+        lines.append("| " + " | ".join([str(label)] + cells) + " |")
+    return "\n".join(lines)
+
+
+def events_csv(key_columns, rows) -> str:
+    """CSV of the events: ``key_columns`` + ``auc``, ``f_score`` + every event count and share.
+
+    Parameters
+    ----------
+    key_columns : list of str
+    rows : list of (list, TrackerSummary or None)
+        The key values of each row and its tracker summary (None: empty cells).
+    """
+    from dcfre.evaluation import events as lt_events
+
+    names = list(lt_events.LongTermEvents().to_dict())
+    body = []
+    for keys, tracker in rows:
+        if tracker is None:
+            body.append(list(keys) + [""] * (2 + len(names)))
+            continue
+        values = tracker.events.to_dict()
+        body.append(list(keys) + [csv_number(tracker.auc), csv_number(tracker.longterm.f_score)]
+                    + [_event_cell(values[n]) for n in names])
+    return csv_text(list(key_columns) + ["auc", "f_score"] + names, body)
+
+
+def _event_cell(value) -> str:
+    if value is None:
+        return ""
+    return str(value) if isinstance(value, int) else csv_number(value)
