@@ -190,6 +190,8 @@ def test_bad_inputs():
         sequence_events(np.zeros((3, 4)), np.ones(2), np.zeros((3, 4)))
     with pytest.raises(InputError, match="0/1"):
         sequence_events(np.zeros((2, 4)), [1, 2], np.zeros((2, 4)))
+    with pytest.raises(InputError, match="0/1"):
+        sequence_events(np.zeros((2, 4)), ["yes", "no"], np.zeros((2, 4)))
     with pytest.raises(InputError, match="shape"):
         sequence_events(np.zeros((2, 3)), [1, 1], np.zeros((2, 4)))
 

@@ -224,7 +224,10 @@ def _inputs(pred, present, gt) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             f"and {g.shape[0]}"
         )
     if flags.dtype != bool:
-        flags = flags.astype(np.float64)
+        try:
+            flags = flags.astype(np.float64)
+        except (TypeError, ValueError):
+            raise InputError("present must hold 0/1 (or booleans) only") from None
         if not np.isin(flags, (0.0, 1.0)).all():
             raise InputError("present must hold 0/1 (or booleans) only")
         flags = flags.astype(bool)
