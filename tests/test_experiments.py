@@ -14,7 +14,8 @@ import pytest
 from dcfre.data.sequence import Sequence
 from dcfre.data.synthetic import SceneConfig, write_sequence
 from dcfre.errors import InputError
-from dcfre.evaluation import experiments
+from dcfre.evaluation import events, experiments
+from dcfre.evaluation.events import LongTermEvents
 from dcfre.io import read_results
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -136,6 +137,32 @@ def test_table1_auc_matches_a_direct_computation(table1_run, tiny_data):
         assert record["auc"]["eco-hc"]["tiny"][column] == pytest.approx(np.mean(per_sequence), abs=1e-9)
 
 
+def test_table1_long_term_events_per_mode(table1_run, tiny_data):
+    out, _, _ = table1_run
+    record = json.loads((out / "table1.json").read_text())
+    results_dir = out / record["datasets"][0]["results_dir"]
+    markdown = (out / "table1.md").read_text()
+    rows = _rows(markdown, "| Dataset / mode | AUC (%) | F-score | Absences noticed (%)")
+    assert [r[0] for r in rows[1:]] == [f"tiny / {c}" for c in MODE_COLUMNS]
+    assert "at least 5 absent frames" in markdown
+    events_csv = list(csv.DictReader(io.StringIO((out / "table1_events.csv").read_text())))
+    assert [(r["preset"], r["mode"], r["spec"]) for r in events_csv] == [
+        ("eco-hc", c, f"eco-hc:{m}") for m, c in zip(("off", "local", "global"), MODE_COLUMNS)]
+    for mode, column, row, csv_row in zip(("off", "local", "global"), MODE_COLUMNS, rows[1:], events_csv):
+        # recount from the result files and the ground truth
+        expected = events.suite_events(
+            (read_results(results_dir / f"eco-hc@{mode}" / f"{name}.txt")[0],
+             read_results(results_dir / f"eco-hc@{mode}" / f"{name}.txt")[2],
+             np.loadtxt(tiny_data / name / "groundtruth.txt", delimiter=","))
+            for name in ("tiny-1", "tiny-2"))
+        assert expected.visible_frames > 0 and expected.episodes >= 1  # the out-of-view events
+        assert record["events"]["eco-hc"]["tiny"][column] == json.loads(json.dumps(expected.to_dict()))
+        assert row[3:] == events.event_cells(expected)
+        assert int(csv_row["episodes"]) == expected.episodes and int(csv_row["tracked_frames"]) == expected.tracked_frames
+        assert float(row[1]) == pytest.approx(100 * record["auc"]["eco-hc"]["tiny"][column], abs=0.051)
+    assert record["events"]["eco-hc"]["tiny"]["Baseline"]["redetections"] == 0  # mode off never reports absence
+
+
 def test_table1_figures_and_reports(table1_run):
     out, _, _ = table1_run
     folder = out / "table1" / "tiny"
@@ -188,6 +215,14 @@ def test_table2_script_shares_results_and_writes_one_row_per_metric(table1_run, 
     assert table[0] == ["dataset", "tracker", "spec", "f_score", "precision", "recall"]
     assert [r[1] for r in table[1:]] == order
     assert (out / "table2" / "tiny" / "longterm_pr.png").is_file()
+    # long-term events in the table's column order, as in the Table 1 run of the same results
+    event_rows = _rows((out / "table2.md").read_text(), "| Tracker | AUC (%) | F-score | Absences noticed (%)")
+    assert [r[0] for r in event_rows[1:]] == order
+    events_csv = list(csv.DictReader(io.StringIO((out / "table2_events.csv").read_text())))
+    assert [r["tracker"] for r in events_csv] == order
+    table1 = json.loads((out / "table1.json").read_text())["events"]["eco-hc"]["tiny"]
+    assert record["events"]["tiny"]["ECOhc+RD"] == table1["+Hard Negative Mining"]
+    assert record["events"]["tiny"]["ECOhc"] == table1["Baseline"]
 
 
 def test_script_reports_bad_input(tmp_path, capsys):
@@ -235,6 +270,25 @@ def test_format_table2_sorts_by_f_score_best_last():
         "| Re | - | 0.310 | 0.460 | 0.460 |"
     )
     assert experiments.format_table2(scores, order=["Ours"]).splitlines()[2] == "| F-score | 0.520 |"
+
+
+def test_format_events_table_on_hand_made_summaries():
+    from types import SimpleNamespace
+
+    found = LongTermEvents(episodes=4, noticed=3, returns=2, recovered=1, latencies=(7,), redetections=5,
+                           correct_redetections=4, false_redetections=1, visible_frames=200, false_absence_frames=10,
+                           wrong_lock_frames=0, tracked_frames=150)
+    rows = [("Ours", SimpleNamespace(auc=0.5123, longterm=SimpleNamespace(f_score=0.4567), events=found)),
+            ("Off", SimpleNamespace(auc=0.3, longterm=SimpleNamespace(f_score=0.2), events=LongTermEvents())),
+            ("broken", None)]
+    lines = experiments.format_events_table(rows, "Tracker").splitlines()
+    assert lines[0].startswith("| Tracker | AUC (%) | F-score | Absences noticed (%) | Recovered ≤50 fr (%) |")
+    assert lines[2] == "| Ours | 51.2 | 0.457 | 75.0 (3/4) | 50.0 (1/2) | 7.0 | 80.0 | 4 / 1 / 5 | 5.0 | 0.0 | 75.0 |"
+    assert lines[3] == "| Off | 30.0 | 0.200 | — (0/0) | — (0/0) | — | — | 0 / 0 / 0 | — | — | — |"
+    assert lines[4] == "| broken |" + " - |" * 10
+    table = list(csv.DictReader(io.StringIO(experiments.events_csv(["tracker"], [([r[0]], r[1]) for r in rows]))))
+    assert table[0]["noticed_share"] == "0.7500" and table[0]["episodes"] == "4" and table[0]["auc"] == "0.5123"
+    assert table[1]["noticed_share"] == "" and table[2]["episodes"] == ""
 
 
 def test_markdown_table_checks_row_lengths():

@@ -150,6 +150,7 @@ def test_eval_cli_on_a_folder_dataset(tmp_path, capsys, monkeypatch):
         assert main(args) == 0
         first = capsys.readouterr().out
         assert "Absent-target policy: failure" in first and "| opencv-kcf |" in first
+        assert "| Tracker | AUC (%) | F-score | Absences noticed (%) |" in first  # the events table
         assert main(args + ["--sequences", "seq0,seq1", "--no-plots"]) == 0
         assert "0 sequence run(s) computed, 4 reused" in capsys.readouterr().out
         assert main(args[:-1] + ["--sequences", "nope"]) == 2
@@ -159,3 +160,39 @@ def test_eval_cli_on_a_folder_dataset(tmp_path, capsys, monkeypatch):
     data = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert data["trackers"]["fake"]["sequences"]["seq0"]["frames"] == 10
     assert (tmp_path / "out" / "plots" / "success.pdf").is_file()
+
+
+def test_long_term_events_in_every_summary_file(tmp_path):
+    """Hand-counted events: 'lt' has a 6-frame absence, 'plain' none; the suite sums their counts."""
+    far = [200.0, 200.0, 20.0, 20.0]
+    frames = [Path(f"/nonexistent/{i}.png") for i in range(15)]
+    gt = np.tile(GT_BOX, (15, 1))
+    gt[5:11] = np.nan
+    sequences = [Sequence("lt", frames, gt), Sequence("plain", frames[:10], np.tile(GT_BOX, (10, 1)))]
+    boxes = np.tile(GT_BOX, (15, 1))
+    present = np.ones(15, bool)
+    present[5:10] = False  # 5 of the 6 absent frames reported absent: noticed
+    boxes[10:12] = far     # 10: 0 -> 1 on an absent target (false re-detection); 11: returned, wrong lock
+    _write(tmp_path, "t", "lt", boxes, np.ones(15), present, 1.0)  # 12: found again, latency 1
+    _write(tmp_path, "t", "plain", np.tile(GT_BOX, (10, 1)), np.ones(10), np.ones(10, bool), 1.0)
+    summary = report.evaluate(sequences, tmp_path)
+    ev = summary.trackers["t"].events
+    assert (ev.episodes, ev.noticed, ev.returns, ev.recovered, ev.latencies) == (1, 1, 1, 1, (1,))
+    assert (ev.redetections, ev.correct_redetections, ev.false_redetections) == (1, 0, 1)
+    assert (ev.visible_frames, ev.false_absence_frames, ev.wrong_lock_frames, ev.tracked_frames) == (17, 0, 1, 16)
+
+    paths = report.write_summary(summary, tmp_path)
+    data = json.loads(paths["json"].read_text())["trackers"]["t"]
+    assert data["events"]["noticed_share"] == 1.0 and data["events"]["median_latency"] == 1.0
+    assert data["events"]["wrong_lock"] == pytest.approx(1 / 17) and data["events"]["redetection_precision"] == 0.0
+    assert data["sequences"]["plain"]["events"]["episodes"] == 0
+    assert data["sequences"]["plain"]["events"]["noticed_share"] is None  # no episode: undefined
+    assert data["sequences"]["lt"]["events"]["tracked_frames"] == 7  # 1-4 and 12-14
+    row = next(csv.DictReader(paths["csv"].open()))
+    assert row["episodes"] == "1" and float(row["tracked"]) == pytest.approx(16 / 17)
+    assert row["redetection_precision"] == "0.000000" and row["policy"] == "exclude"
+    md = paths["md"].read_text()
+    assert "## Long-term events" in md and "at least 5 absent frames" in md
+    line = next(line for line in md.splitlines() if line.startswith("| t |") and "(1/1)" in line)
+    cells = [c.strip() for c in line.strip("|").split("|")]
+    assert cells[3:] == ["100.0 (1/1)", "100.0 (1/1)", "1.0", "0.0", "0 / 1 / 1", "0.0", "5.9", "94.1"]

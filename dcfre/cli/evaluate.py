@@ -39,7 +39,7 @@ def _positive_int(text: str) -> int:
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "eval",
-        help="evaluate trackers on a dataset (AUC, DP@20, FPS, long-term F-score)",
+        help="evaluate trackers on a dataset (AUC, DP@20, FPS, long-term F-score and events)",
         description=(
             "Run trackers on a dataset (resumable: finished sequences are skipped), then write "
             "OUT/summary.{md,csv,json} and figures in OUT/plots/. Example: python -m dcfre eval --dataset uav123 "
@@ -129,6 +129,8 @@ def run(args) -> int:
     print(report.policy_line(summary))
     print(f"{len(outcome.ran)} sequence run(s) computed, {len(outcome.skipped)} reused from {args.out}")
     print(report.format_table(summary))
+    print()
+    print(report.format_events_table(summary))
     if not args.no_plots:
         figures = plots.plot_all(summary, f"{args.out}/plots")
         print(f"figures: {len(figures)} files in {args.out}/plots")

@@ -11,10 +11,12 @@ Typical use::
     write_summary(summary, "results/uav123")
 
 Modules: :mod:`~dcfre.evaluation.metrics` (IoU, success/precision, long-term Pr/Re/F),
+:mod:`~dcfre.evaluation.events` (long-term events: absences noticed, recovery, re-detections),
 :mod:`~dcfre.evaluation.runner` (jobs, result files, local pool / Dask),
 :mod:`~dcfre.evaluation.trackers` (tracker specs), :mod:`~dcfre.evaluation.baselines`
 (OpenCV CSRT/KCF), :mod:`~dcfre.evaluation.report` (scores, Markdown/CSV/JSON),
-:mod:`~dcfre.evaluation.plots` (figures).
+:mod:`~dcfre.evaluation.plots` (figures), :mod:`~dcfre.evaluation.experiments` (the paper's
+Table 1 and Table 2 runs).
 
 Names are imported lazily: worker processes import :mod:`dcfre.evaluation.runner` before they
 limit the threads of numerical libraries, so this package must not import numpy eagerly.
@@ -39,6 +41,10 @@ _EXPORTS = {
     "write_summary": "report",
     "Summary": "report",
     "plot_all": "plots",
+    "sequence_events": "events",
+    "suite_events": "events",
+    "LongTermEvents": "events",
+    "EventThresholds": "events",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -1,4 +1,4 @@
-"""Scores and reports from a results folder: AUC, DP@20, FPS, long-term Pr/Re/F, attributes.
+"""Scores and reports from a results folder: AUC, DP@20, FPS, long-term Pr/Re/F, events, attributes.
 
 Conventions (stated in every report):
 
@@ -10,6 +10,10 @@ Conventions (stated in every report):
   left to score (every frame absent under ``'exclude'``) are left out of these means.
   FPS = total frames / total tracker seconds. Long-term Pr, Re and F-score use every frame of
   every sequence (LTB35 protocol, thresholds shared by the sequences of one tracker).
+- Long-term events (:mod:`dcfre.evaluation.events`: absences noticed, recovery within 50 frames
+  and median latency, re-detection precision, false absence, wrong lock, tracked) are counted
+  per sequence and summed over sequences; every share comes from the summed counts. They do
+  not depend on the absent-frame policy.
 - Attribute breakdown: the same means over the sequences that have the attribute flag set.
 
 Outputs: ``OUT/summary.md`` (Markdown tables), ``OUT/summary.csv`` (one row per tracker) and
@@ -18,11 +22,18 @@ Outputs: ``OUT/summary.md`` (Markdown tables), ``OUT/summary.csv`` (one row per 
     {"policy": "exclude"|"failure",
      "trackers": {NAME: {"auc", "dp20", "fps", "f_score", "precision", "recall",
                          "frames", "seconds", "success_curve", "precision_curve",
+                         "events": EVENTS,
                          "attributes": {ATTR: {"n", "auc", "dp20"}},
-                         "sequences": {SEQ: {"auc", "dp20", "fps", "frames", "seconds"}}}},
+                         "sequences": {SEQ: {"auc", "dp20", "fps", "frames", "seconds", "events": EVENTS}}}},
      "attributes": {ATTR: number of sequences}, ...}
 
-with AUC, DP@20, Pr, Re and F as fractions in [0, 1] and NaN written as null.
+with AUC, DP@20, Pr, Re and F as fractions in [0, 1] and NaN written as null. ``EVENTS`` is
+:meth:`dcfre.evaluation.events.LongTermEvents.to_dict`: the counts (``episodes``, ``noticed``,
+``returns``, ``recovered``, ``redetections``, ``correct_redetections``, ``false_redetections``,
+``visible_frames``, ``false_absence_frames``, ``wrong_lock_frames``, ``tracked_frames``) and the
+shares (``noticed_share``, ``recovered_share``, ``redetection_precision``, ``false_absence``,
+``wrong_lock``, ``tracked``: fractions) with ``median_latency`` in frames; null when undefined.
+``summary.csv`` has the same counts and shares after the ``policy`` column.
 """
 
 from __future__ import annotations
@@ -37,6 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from dcfre.errors import AnnotationError, InputError
+from dcfre.evaluation import events as lt_events
 from dcfre.evaluation import metrics
 from dcfre.evaluation.runner import SequenceResult, TIME_SUFFIX, load_result
 from dcfre.evaluation.trackers import tracker_name_from_dir
@@ -50,7 +62,7 @@ POLICY_TEXT = {
 
 @dataclass
 class SequenceScores:
-    """Short-term scores of one tracker on one sequence (curves on the metrics' thresholds)."""
+    """Scores of one tracker on one sequence (curves on the metrics' thresholds) and its long-term events."""
 
     name: str
     frames: int
@@ -59,6 +71,7 @@ class SequenceScores:
     dp20: float
     success: np.ndarray
     precision: np.ndarray
+    events: lt_events.LongTermEvents = field(default_factory=lt_events.LongTermEvents)
 
     @property
     def fps(self) -> float:
@@ -92,6 +105,7 @@ class TrackerSummary:
     longterm: metrics.LongTermScores
     attributes: dict[str, AttributeScores] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
+    events: lt_events.LongTermEvents = field(default_factory=lt_events.LongTermEvents)
 
 
 @dataclass
@@ -148,11 +162,12 @@ def _tracker_dict(t: TrackerSummary) -> dict:
             "recall": [_num(v) for v in lt.recall],
             "f": [_num(v) for v in lt.f],
         },
+        "events": t.events.to_dict(),
         "attributes": {a: {"n": s.n, "auc": _num(s.auc), "dp20": _num(s.dp20)} for a, s in t.attributes.items()},
         "missing": list(t.missing),
         "sequences": {
             s.name: {"auc": _num(s.auc), "dp20": _num(s.dp20), "fps": _num(s.fps), "frames": s.frames,
-                     "seconds": _num(s.seconds)}
+                     "seconds": _num(s.seconds), "events": s.events.to_dict()}
             for s in t.sequences.values()
         },
     }
@@ -170,7 +185,7 @@ def _groundtruth_for(sequence, frames: int) -> np.ndarray:
 
 
 def score_sequence(sequence, result: SequenceResult, policy: str) -> SequenceScores:
-    """Short-term scores of one result against ``sequence.groundtruth`` (first rows if truncated)."""
+    """Scores and events of one result against ``sequence.groundtruth`` (first rows if truncated)."""
     gt = _groundtruth_for(sequence, len(result.boxes))
     success = metrics.success_curve(result.boxes, gt, policy)
     precision = metrics.precision_curve(result.boxes, gt, policy)
@@ -182,6 +197,7 @@ def score_sequence(sequence, result: SequenceResult, policy: str) -> SequenceSco
         dp20=metrics.precision_at(precision),
         success=success,
         precision=precision,
+        events=lt_events.sequence_events(result.boxes, result.present, gt),
     )
 
 
@@ -235,6 +251,7 @@ def summarize_tracker(name: str, sequences, results: dict, policy: str) -> Track
         longterm=longterm,
         attributes=attributes,
         missing=missing,
+        events=sum((sc.events for sc in scores.values()), lt_events.LongTermEvents()),
     )
 
 
@@ -334,6 +351,16 @@ def format_table(summary: Summary) -> str:
     return "\n".join(lines)
 
 
+def format_events_table(summary: Summary) -> str:
+    """Markdown table of the long-term events beside AUC and F-score, one row per tracker, best AUC first."""
+    headers = ("Tracker", "AUC (%)", "F-score") + lt_events.EVENT_HEADERS
+    lines = ["| " + " | ".join(headers) + " |", "|---|" + "---:|" * (len(headers) - 1)]
+    for t in summary.ranked():
+        cells = [t.name, _pct(t.auc), _frac(t.longterm.f_score)] + lt_events.event_cells(t.events)
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def format_attribute_table(summary: Summary) -> str:
     """Markdown table of AUC (%) per attribute (rows) and tracker (columns); empty if no attributes."""
     ranked = summary.ranked()
@@ -363,6 +390,12 @@ def markdown_report(summary: Summary) -> str:
         "F-score, Pr and Re follow the LTB35 long-term protocol (Pr and Re at the F-maximizing threshold).",
         "",
         format_table(summary),
+        "",
+        "## Long-term events",
+        "",
+        lt_events.definitions_text(),
+        "",
+        format_events_table(summary),
     ]
     attribute_table = format_attribute_table(summary)
     if attribute_table:
@@ -375,17 +408,26 @@ def markdown_report(summary: Summary) -> str:
 
 
 def summary_csv(summary: Summary) -> str:
-    """CSV text, one row per tracker (fractions, not percent)."""
+    """CSV text, one row per tracker (fractions, not percent; event columns after ``policy``)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
+    event_columns = list(lt_events.LongTermEvents().to_dict())
     writer.writerow(["tracker", "auc", "dp20", "fps", "f_score", "precision", "recall", "sequences", "frames",
-                     "seconds", "policy"])
+                     "seconds", "policy"] + event_columns)
     for t in summary.ranked():
         lt = t.longterm
         row = [t.auc, t.dp20, t.fps, lt.f_score, lt.precision_at_best, lt.recall_at_best]
+        event_values = t.events.to_dict()
         writer.writerow([t.name] + ["" if not np.isfinite(v) else f"{v:.6f}" for v in row]
-                        + [len(t.sequences), t.frames, f"{t.seconds:.6f}", summary.policy])
+                        + [len(t.sequences), t.frames, f"{t.seconds:.6f}", summary.policy]
+                        + [_csv_event(event_values[c]) for c in event_columns])
     return buffer.getvalue()
+
+
+def _csv_event(value) -> str:
+    if value is None:
+        return ""
+    return str(value) if isinstance(value, int) else f"{value:.6f}"
 
 
 def write_summary(summary: Summary, out_dir) -> dict[str, Path]:
