@@ -178,6 +178,9 @@ class LongTermConfig:
     global_calibration: Literal["memory", "held_out"] = "held_out"  #: how global scores are put on the
     #: local model's scale: "memory" = its response to its own training samples (first version);
     #: "held_out" = the median global/local ratio on fresh target samples it had not trained on
+    global_models: Literal["confidence", "all"] = "all"  #: "confidence" = one global model on the confidence
+    #: (deep) model, the paper; "all" = one per local model (UPDT: deep and shallow, colour-aware); a verified
+    #: candidate passes the global gate when one of them agrees (see LongTermMachine._global_agreement)
     calibration_window: int = 8  #: held-out ratios kept (one per mining round)
     retrain_global_on_mining: bool = True  #: retrain the global model after each mining round that found
     #: distractors (it then exists from the first frame and is calibrated between losses)
@@ -193,7 +196,7 @@ class LongTermConfig:
         """The paper's section 3 as written: every reliability option above off."""
         base = dict(defer_low_scores=False, learn_after_recovery=False, verify_candidates=False,
                     global_calibration="memory", retrain_global_on_mining=False, probation_frames=0,
-                    wrong_lock_ratio=0.0, local_check_while_lost=False, redetection_scales=(1.0,),
+                    wrong_lock_ratio=0.0, global_models="confidence", local_check_while_lost=False, redetection_scales=(1.0,),
                     redetection_scale_iterations=1)
         base.update(fields)
         return cls(**base)

@@ -30,6 +30,7 @@ from typing import Protocol
 import numpy as np
 
 from dcfre.config import LongTermConfig
+from dcfre.eco.peak import evaluate_series
 from dcfre.longterm.confidence import ConfidenceMonitor
 from dcfre.longterm.full_image import FrameScores, FullImageScorer, local_maxima
 from dcfre.longterm.global_model import GlobalModel
@@ -89,6 +90,13 @@ class LongTermMachine:
         self.monitor = ConfidenceMonitor(config.eta, config.tau_min, config.n_loss, defer_low=config.defer_low_scores)
         model = host.confidence_model
         self.global_model = GlobalModel(model, config) if self.mode == "global" else None
+        #: one global model per local model (deep and shallow in UPDT) when ``global_models == "all"``;
+        #: the first is :attr:`global_model`, the paper's (on the confidence model)
+        self.global_models: list[GlobalModel] = []
+        if self.global_model is not None:
+            self.global_models = [self.global_model]
+            if config.global_models == "all":
+                self.global_models += [GlobalModel(m, config) for m in host.models if m is not model]
         self.scorer = (FullImageScorer(model, config.max_scan_pixels, max_frame_ratio=config.max_scan_frame_ratio,
                                        match_samples=config.scan_matches_samples) if self.mode != "off" else None)
         self.state = TRACKING
@@ -99,6 +107,7 @@ class LongTermMachine:
         self._deferred: list[_Deferred] = []
         self._last_confident = None  # (frame, position, scale, frame number, deep training sample or None)
         self._info: dict = {}
+        self._references: list = [None] * max(len(self.global_models), 1)  # see _reference
 
     # ------------------------------------------------------------------------------ entry points
     @property
@@ -146,7 +155,7 @@ class LongTermMachine:
         self._begin_frame()
         cfg = self.config
         self.frames_lost += 1
-        if self.global_model is not None and (self.global_model.pending or not self.global_model.ready):
+        if any(g.pending or not g.ready for g in self.global_models):
             self._train_global()
         scan_due = (self.frames_lost - 1) % cfg.n_redetection == 0
         if not scan_due:
@@ -162,26 +171,25 @@ class LongTermMachine:
     # ------------------------------------------------------------------------------ tracking
     def _confident_frame(self, frame: np.ndarray, loc) -> None:
         host, cfg = self.host, self.config
-        sample = None
-        if self.global_model is not None:
-            sample = host.confidence_model.training_sample(loc.detections[0], host.position)
-        self._last_confident = (frame, host.position.copy(), host.scale, host.frame_number, sample)
+        self._last_confident = (frame, host.position.copy(), host.scale, host.frame_number, None)
+        self._update_references(loc)
         self.frames_since_mining += 1
         if self.global_model is None or self.frames_since_mining < cfg.n_hn:
             return
         if cfg.global_calibration == "held_out" or cfg.wrong_lock_ratio > 0:
-            calibration = self.global_model.calibration
-            ratio = self.global_model.target_ratio(sample)
-            if ratio is not None and ratio < cfg.wrong_lock_ratio * calibration:
-                # the global model, trained against known distractors, rejects what we track: mining
-                # here could store the true target as a distractor
+            samples = [g.local.training_sample(d, host.position) for g, d in zip(self.global_models, loc.detections)]
+            relative = [g.target_ratio(x) for g, x in zip(self.global_models, samples)]
+            known = [r / g.calibration for r, g in zip(relative, self.global_models) if r is not None]
+            if known and max(known) < cfg.wrong_lock_ratio:
+                # every global model, trained against known distractors, rejects what we track:
+                # mining here could store the true target as a distractor
                 self._event("mining_skipped")
                 self.frames_since_mining = 0
                 return
-            if ratio is not None:
-                self.global_model.observe_target(sample)
+            for g, x in zip(self.global_models, samples):
+                g.observe_target(x)
         self._mine(frame, host.position, host.scale, host.frame_number)
-        if cfg.retrain_global_on_mining and self.global_model.pending:
+        if cfg.retrain_global_on_mining and any(g.pending for g in self.global_models):
             self._train_global()
 
     def _learn_deferred(self) -> None:
@@ -215,14 +223,16 @@ class LongTermMachine:
         found = mine_hard_negatives(scores, position, target_size, reference, cfg.tau_hn,
                                     cfg.max_distractors_per_round, frame_number)
         if found:
-            self.global_model.add_distractors(frame, found, scale)
+            for g in self.global_models:
+                g.add_distractors(frame, found, scale)
         self.frames_since_mining = 0
         self._event("mining")
         if cfg.trace:
             self._info.setdefault("distractors", []).extend(_box(d.position, target_size) for d in found)
 
     def _train_global(self) -> None:
-        self.global_model.train()
+        for g in self.global_models:
+            g.train()
         self._event("global_trained")
 
     # ------------------------------------------------------------------------------ lost
@@ -242,7 +252,7 @@ class LongTermMachine:
         scan_scale = self._scan_scale()
         local, global_ = self._scan(frame, scan_scale)
         calibration = self.global_model.calibration if self.global_model is not None else 1.0
-        ranking = local.values if global_ is None else np.minimum(local.values, global_.values / calibration)
+        ranking = local.values  # the global gate is applied on the verifying samples
         target_cells = host.base_target_size * scan_scale / local.step
         radius = tuple(np.maximum(target_cells / 2, 1).astype(int))
         floor = cfg.tau_hn * self.monitor.average
@@ -268,12 +278,51 @@ class LongTermMachine:
         loc = self.host.localize(frame, position, scale, factors)
         scale = scale * factors[loc.scale_index]
         local = self.monitor.normalize(loc.confidence_score)
-        global_ = local
-        if self.global_model is not None:
-            global_ = self.monitor.normalize(self._global_score(loc) / self.global_model.calibration)
+        global_ = self._global_agreement(loc) if self.global_model is not None else local
         tau = self.config.tau_redetection
         accepted = bool(np.isfinite(local) and local >= tau and global_ >= tau)
         return Candidate(loc.position.copy(), scale, local, global_, accepted, loc)
+
+    def _global_agreement(self, loc) -> float:
+        """Global gate of a verified sample, relative to ``rbar_p``-like references.
+
+        Per model ``m`` (deep and shallow in UPDT with ``global_models="all"``): its global score at
+        its peak over its held-out calibration and its own running score average,
+        ``min(local_m, global_m)`` with ``local_m = r_m / rbar_m``; the best model counts. A look-alike
+        the colour-blind deep features cannot tell apart fails the shallow model's local score, the
+        true target passes the model that can separate it from the mined distractors.
+        """
+        best = -np.inf
+        lead = loc.detections[0]
+        index = lead.peak.scale_index
+        scale = lead.scales[index]
+        # every model is read where the confidence model peaks: each has its own search sample, and
+        # another model's maximum may sit on a different object inside it
+        position = lead.sample_centre + lead.peak.displacement * self.global_models[0].local.cells_to_image_pixels(scale)
+        for m, (g, detection) in enumerate(zip(self.global_models, loc.detections)):
+            reference = self._reference(m)
+            if not reference:
+                continue
+            spectra = [z[index] for z in detection.spectra]
+            if m == 0:
+                best = max(best, g.score_at(spectra, lead.peak.displacement) / g.calibration / reference)
+                continue
+            t = (position - detection.sample_centre) / g.local.cells_to_image_pixels(scale)
+            local = evaluate_series(detection.score_spectra[index], t, g.local.geometry.output_size)[0]
+            global_ = g.score_at(spectra, t) / g.calibration / reference
+            best = max(best, min(global_, local / reference))
+        return float(best) if np.isfinite(best) else 0.0
+
+    def _reference(self, model_index: int) -> float | None:
+        """Running average of a model's score maximum on confident frames (``rbar_p`` for model 0)."""
+        return self.monitor.average if model_index == 0 else self._references[model_index]
+
+    def _update_references(self, loc) -> None:
+        eta = self.config.eta
+        for m, detection in enumerate(loc.detections[1:len(self.global_models)], start=1):
+            old = self._references[m]
+            score = float(detection.peak.score)
+            self._references[m] = score if old is None else eta * score + (1 - eta) * old
 
     def _global_score(self, loc) -> float:
         detection = loc.detections[0]
@@ -301,7 +350,7 @@ class LongTermMachine:
         host, cfg = self.host, self.config
         passes = confidence >= cfg.tau_min
         if self.global_model is not None:
-            global_ = self.monitor.normalize(self._global_score(loc) / self.global_model.calibration)
+            global_ = self._global_agreement(loc)
             passes = passes and global_ >= cfg.tau_redetection
             self._info["global_confidence"] = global_
         self.probation_passes += int(passes)
