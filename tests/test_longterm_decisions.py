@@ -159,3 +159,27 @@ def test_cli_trace_writes_one_json_line_per_frame(tmp_path, out_of_view):
     assert scans and {"max", "argmax_yx", "shape"} <= set(scans[0]["scan"]["local"])
     json.dumps(records)  # plain JSON all the way down
     assert video.stat().st_size > 0
+
+
+def test_held_out_calibration_is_the_median_of_fresh_target_ratios():
+    """``target_ratio`` is the global / local score at a sample's centre (checked against the score
+    maps sampled by the model's own inverse transform); ``calibration`` is their median."""
+    lookalike = (60.0, 60.0)
+    tracker = Tracker.from_preset("eco-hc", redetect="global")
+    tracker.initialize(render(CENTRE, [lookalike]), _box(CENTRE))
+    gm = tracker.global_model
+    assert gm.ready  # trained after the first frame's mining round
+    appearance = tracker.confidence_model
+    frame = render(CENTRE, [lookalike], noise_seed=77)
+    detection = appearance.detect(frame, tracker.position, np.array([tracker.scale]))
+    sample = appearance.training_sample(detection, tracker.position)
+    batch = [z[None] for z in sample]
+    local_map = appearance.sampler(appearance.model.score(batch)[0])
+    from dcfre.eco.operators import score_spectrum
+
+    global_map = appearance.sampler(score_spectrum(gm.filters, batch, appearance.model.layout)[0])
+    assert gm.target_ratio(sample) == pytest.approx(global_map[0, 0] / local_map[0, 0], rel=1e-4)
+    gm.held_out_ratios.clear()
+    for ratio in (0.5, 0.9, 0.6):
+        gm.held_out_ratios.append(ratio)
+    assert gm.calibration == pytest.approx(0.6)
