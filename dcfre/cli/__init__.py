@@ -17,6 +17,7 @@ COMMANDS = {
     "synth": "synth",
     "demo": "demo",
     "bench": "bench",
+    "vot": "vot",
 }
 
 
