@@ -30,6 +30,7 @@ import math
 import os
 import shlex
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -109,13 +110,17 @@ class VotSession:
         self._read_image = read_image
         self.tracker = None
         self.frames = 0
+        #: seconds spent in the tracker's ``initialize`` and ``track`` (decoding excluded, as ``dcfre track`` counts)
+        self.track_seconds = 0.0
 
     def initialize(self, image_path: str, box) -> tuple[tuple[float, ...], dict]:
         """Start on the first image; returns the given box and no properties."""
         frame = self._read(image_path)
         box = _box_from_request(box)
         tracker = self._factory()
+        start = time.perf_counter()
         tracker.initialize(frame, box)  # validates the box against the image (InputError if outside)
+        self.track_seconds = time.perf_counter() - start
         self.tracker, self.frames = tracker, 1
         return tuple(float(v) for v in box), {}
 
@@ -123,7 +128,10 @@ class VotSession:
         """Track in the next image; returns the reply of :func:`reply_for`."""
         if self.tracker is None:
             raise InputError("frame request before initialization")
-        state = self.tracker.track(self._read(image_path))
+        frame = self._read(image_path)
+        start = time.perf_counter()
+        state = self.tracker.track(frame)
+        self.track_seconds += time.perf_counter() - start
         self.frames += 1
         return reply_for(state.box, state.confidence, state.present)
 
@@ -208,6 +216,7 @@ def _serve_requests(trax, server, session: VotSession) -> int:
             _log(f"connection to the toolkit lost after {session.frames} frames: {exc}")
             return 1
         if request.type == trax.TraxStatus.QUIT:
+            _log_speed(session)
             return 0
         try:
             region, properties = _answer(trax, session, request)
@@ -245,6 +254,13 @@ def _image_path(trax, images) -> str:
 def _region_kind(trax, region) -> str:
     names = {trax.Region.POLYGON: "polygon", trax.Region.MASK: "mask", trax.Region.SPECIAL: "special"}
     return names.get(region.type, f"type-{region.type}")
+
+
+def _log_speed(session: VotSession) -> None:
+    """The speed line ``dcfre track`` prints, counted the same way, so the two can be compared."""
+    if session.frames > 0 and session.track_seconds > 0:
+        print(f"dcfre vot: frames {session.frames}, seconds {session.track_seconds:.2f}, "
+              f"FPS {session.frames / session.track_seconds:.1f}", file=sys.stderr, flush=True)
 
 
 def _log(message: str) -> None:
