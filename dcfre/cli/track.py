@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     show_progress = not args.quiet and (total is None or total > 50)
     bar = tqdm(total=total, unit="frame", file=sys.stderr, disable=not show_progress, dynamic_ncols=True)
     seconds, frames = 0.0, 0
-    skipped = []
+    skipped, state = [], None  # state: the last frame's output, repeated for a skipped frame
     if args.on_bad_frame == "skip":
         frame_iter = iter_frames_skipping_bad(source, lambda message: _warn_bad_frame(message, bar))
     else:

@@ -31,6 +31,7 @@ import os
 import shlex
 import sys
 import time
+import traceback
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -221,12 +222,19 @@ def _serve_requests(trax, server, session: VotSession) -> int:
         try:
             region, properties = _answer(trax, session, request)
         except DcfreError as exc:
-            message = f"frame {session.frames + 1}: {exc}"
-            _log(message)
-            with contextlib.suppress(trax.TraxException):
-                server.quit(reason=message)
-            return 1
+            return _quit(trax, server, f"frame {session.frames + 1}: {exc}")
+        except Exception as exc:  # a bug: keep its traceback in the log, still end the session cleanly
+            traceback.print_exc(file=sys.stderr)
+            return _quit(trax, server, f"frame {session.frames + 1}: internal error: {type(exc).__name__}: {exc}")
         server.status([(trax.Rectangle.create(*region), properties)])
+
+
+def _quit(trax, server, message: str) -> int:
+    """Report ``message`` on stderr and to the client (TraX quit with a reason); the exit status."""
+    _log(message)
+    with contextlib.suppress(trax.TraxException):
+        server.quit(reason=message)
+    return 1
 
 
 def _answer(trax, session: VotSession, request) -> tuple[tuple[float, ...], dict]:
