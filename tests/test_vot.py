@@ -351,3 +351,12 @@ def test_vot_convention_scores_by_hand():
     np.testing.assert_allclose(scores.recall, [0.0, 0.5, 1.0, 1.0, 1.0])
     np.testing.assert_allclose(scores.precision, [1.0, 1.0, 1.0, 2 / 3, 2 / 3])
     assert scores.f_score == pytest.approx(1.0) and scores.best_index == 2
+
+
+def test_missing_trax_is_a_one_line_install_hint(monkeypatch, capsys):
+    from dcfre.cli import main
+
+    monkeypatch.setitem(sys.modules, "trax", None)  # as if vot-trax were not installed
+    assert main(["vot", "--preset", PRESET]) == 2
+    err = capsys.readouterr().err
+    assert "pip install vot-trax==4.0.2" in err and len(err.strip().splitlines()) == 1
