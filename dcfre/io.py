@@ -405,6 +405,47 @@ def open_source(path: str | Path, *, groundtruth_optional: bool = False) -> Fram
     return source
 
 
+#: Values of ``dcfre track --on-bad-frame``: end the run with an error, or skip the frame with a warning.
+BAD_FRAME_POLICIES = ("error", "skip")
+
+
+def iter_frames_skipping_bad(source: FrameSource, warn) -> Iterator[np.ndarray | None]:
+    """Frames of ``source`` where an undecodable frame is skipped instead of ending the iteration.
+
+    For long real recordings, where one truncated or corrupt frame should not cost the rest of the run.
+
+    - Folder of frames: a file that cannot be decoded (see :func:`read_frame`) yields None, and
+      ``warn(message)`` is called with the error naming the file; the following frames are read as usual.
+    - Video: a decoding error (including a video that ends clearly before its announced frame count)
+      ends the iteration after ``warn(message)``, since the decoder cannot resume after it; the frames
+      decoded before it have been yielded. (ffmpeg itself conceals most corrupt packets inside a video
+      and keeps decoding, so those frames arrive damaged rather than missing.)
+
+    Parameters
+    ----------
+    source : FrameSource
+    warn : callable (str) -> None
+
+    Yields
+    ------
+    ndarray, shape (H, W, 3) or (H, W), uint8, or None
+        None in place of a frame file that could not be decoded.
+    """
+    if source.video is not None:
+        try:
+            yield from iter_video(source.video)
+        except FrameReadError as exc:
+            warn(f"{exc}; stopping at this point of the video")
+        return
+    for path in source.frames:
+        try:
+            frame = read_frame(path)
+        except FrameReadError as exc:
+            warn(f"{exc}; frame skipped")
+            frame = None
+        yield frame
+
+
 # --------------------------------------------------------------------------------------------- boxes
 
 _BOX_SEPARATORS = re.compile(r"[,;\s]+")

@@ -17,16 +17,21 @@ COMMANDS = {
     "synth": "synth",
     "demo": "demo",
     "bench": "bench",
+    "vot": "vot",
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command-line parser; with ``only``, just that sub-command's (so that starting one command does not
+    import the modules of all the others: the VOT toolkit starts ``dcfre vot`` once per sequence)."""
     parser = argparse.ArgumentParser(
         prog="python -m dcfre",
         description="Long-term single-object tracking with ECO/UPDT correlation filters and re-detection.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module_name in COMMANDS.values():
+    for name, module_name in COMMANDS.items():
+        if only is not None and name != only:
+            continue
         try:
             module = importlib.import_module(f"dcfre.cli.{module_name}")
         except ModuleNotFoundError as exc:
@@ -38,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(only=argv[0] if argv and argv[0] in COMMANDS else None)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)

@@ -33,6 +33,9 @@ def register(subparsers) -> None:
                    "(rbar_p, events, candidates, distractors; keys in dcfre.state.INFO_KEYS)")
     p.add_argument("--max-frames", type=_positive_int, default=None, help="stop after this many frames")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--on-bad-frame", choices=["error", "skip"], default="error",
+                   help="a frame that cannot be decoded: end with an error (default), or skip it with a warning "
+                        "(its result line: last box, confidence 0, absent); a video stops at its first bad frame")
     p.set_defaults(func=run)
 
 
@@ -56,7 +59,7 @@ def default_preset() -> str:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from dcfre.io import AnnotatedVideoWriter, ResultWriter, open_source, parse_box
+    from dcfre.io import AnnotatedVideoWriter, ResultWriter, iter_frames_skipping_bad, open_source, parse_box
     from dcfre.tracker import Tracker
 
     source = open_source(args.source, groundtruth_optional=args.init is not None)
@@ -81,10 +84,23 @@ def run(args: argparse.Namespace) -> int:
     show_progress = not args.quiet and (total is None or total > 50)
     bar = tqdm(total=total, unit="frame", file=sys.stderr, disable=not show_progress, dynamic_ncols=True)
     seconds, frames = 0.0, 0
+    skipped, state = [], None  # state: the last frame's output, repeated for a skipped frame
+    if args.on_bad_frame == "skip":
+        frame_iter = iter_frames_skipping_bad(source, lambda message: _warn_bad_frame(message, bar))
+    else:
+        frame_iter = iter(source)
     try:
-        for index, frame in enumerate(source):
+        for index, frame in enumerate(frame_iter):
             if args.max_frames is not None and index >= args.max_frames:
                 break
+            if frame is None:  # --on-bad-frame skip: undecodable frame (warned); the tracker does not see it
+                if index == 0:
+                    raise InputError(f"{source.name}: the first frame cannot be decoded, nothing to initialize on")
+                skipped.append(index + 1)
+                if results is not None:
+                    results.write(state.box, 0.0, False)
+                bar.update(1)
+                continue
             start = time.perf_counter()
             state = tracker.initialize(frame, init_box) if index == 0 else tracker.track(frame)
             seconds += time.perf_counter() - start
@@ -112,7 +128,14 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"source {args.source} has no frames")
     fps = frames / seconds if seconds > 0 else float("inf")
     print(f"frames {frames}, seconds {seconds:.2f}, FPS {fps:.1f}", file=sys.stderr)
+    if skipped:
+        shown = ", ".join(map(str, skipped[:10])) + (", ..." if len(skipped) > 10 else "")
+        print(f"dcfre: warning: {len(skipped)} undecodable frame(s) skipped (frame numbers {shown})", file=sys.stderr)
     return 0
+
+
+def _warn_bad_frame(message: str, bar) -> None:
+    bar.write(f"dcfre: warning: {message}", file=sys.stderr)
 
 
 def _initial_box(text, source, parse_box) -> np.ndarray:
