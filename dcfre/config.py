@@ -177,11 +177,11 @@ class LongTermConfig:
     #: at which a scan candidate is verified; the best scoring one counts
     global_calibration: Literal["memory", "held_out"] = "held_out"  #: how global scores are put on the
     #: local model's scale: "memory" = its response to its own training samples (first version);
-    #: "held_out" = the median global/local ratio on fresh target samples it had not trained on
-    global_models: Literal["confidence", "all"] = "all"  #: "confidence" = one global model on the confidence
+    #: "held_out" = the median global/local ratio on the confident frames since it was last trained
+    global_models: Literal["confidence", "all"] = "confidence"  #: "confidence" = one global model on the confidence
     #: (deep) model, the paper; "all" = one per local model (UPDT: deep and shallow, colour-aware); a verified
     #: candidate passes the global gate when one of them agrees (see LongTermMachine._global_agreement)
-    calibration_window: int = 8  #: held-out ratios kept (one per mining round)
+    calibration_window: int = 30  #: held-out ratios kept (one per confident frame)
     retrain_global_on_mining: bool = True  #: retrain the global model after each mining round that found
     #: distractors (it then exists from the first frame and is calibrated between losses)
     probation_frames: int = 10  #: after a re-detection, frames during which learning and mining wait and
@@ -189,6 +189,8 @@ class LongTermConfig:
     probation_pass_ratio: float = 0.5  #: share of probation frames that must pass the global check
     wrong_lock_ratio: float = 0.5  #: at a mining round, a tracked target whose held-out global/local ratio is
     #: below this fraction of the calibrated ratio looks like a known distractor: nothing is mined
+    lose_on_wrong_lock: bool = False  #: a confidently tracked frame that every global model rejects as above
+    #: (below wrong_lock_ratio) declares the target lost at once: a drift onto a known distractor
     trace: bool = False  #: keep whole-frame score maps, candidates and mined distractors in TrackState.info
 
     @classmethod

@@ -38,6 +38,8 @@ EVENTS = {
     "loss_declared": "N_loss consecutive low frames: the target is lost, re-detection starts",
     "mining": "hard-negative mining round (paper 3.2)",
     "mining_skipped": "mining round skipped: the tracked target looks like a known distractor to the global model",
+    "wrong_lock_suspected": "the tracked object looks like a known distractor to every global model: declared lost "
+                            "(LongTermConfig.lose_on_wrong_lock)",
     "global_trained": "the global model was (re)trained",
     "last_position_check": "the last known position was scored while lost",
     "scan": "whole-frame re-detection scan (paper 3.3)",

@@ -139,10 +139,9 @@ class LongTermMachine:
             host.learn(frame, loc, host.position, host.frame_number, True)
         elif self.state == PROBATION:
             return self._probation_step(frame, loc, confidence)
-        elif confident:
+        elif confident and self._confident_frame(frame, loc):
             self._learn_deferred()
             host.learn(frame, loc, host.position, host.frame_number, True)
-            self._confident_frame(frame, loc)
         elif cfg.learn_after_recovery:
             self._deferred.append(_Deferred(loc, host.position.copy(), host.frame_number))
         if self.mode != "off" and self.monitor.lost:
@@ -169,28 +168,51 @@ class LongTermMachine:
         return self._scan_paper(frame)
 
     # ------------------------------------------------------------------------------ tracking
-    def _confident_frame(self, frame: np.ndarray, loc) -> None:
+    def _confident_frame(self, frame: np.ndarray, loc) -> bool:
+        """Bookkeeping of a confident frame: calibration, wrong-lock check, mining on schedule.
+
+        Returns False when the frame must not be learnt (a suspected wrong lock)."""
         host, cfg = self.host, self.config
+        suspicious = self.global_model is not None and self._suspicious(loc)
+        if suspicious and cfg.lose_on_wrong_lock:
+            self._event("wrong_lock_suspected")
+            self.monitor.low_streak = max(self.monitor.low_streak, cfg.n_loss)  # treated as a loss
+            return False
         self._last_confident = (frame, host.position.copy(), host.scale, host.frame_number, None)
         self._update_references(loc)
         self.frames_since_mining += 1
         if self.global_model is None or self.frames_since_mining < cfg.n_hn:
-            return
-        if cfg.global_calibration == "held_out" or cfg.wrong_lock_ratio > 0:
-            samples = [g.local.training_sample(d, host.position) for g, d in zip(self.global_models, loc.detections)]
-            relative = [g.target_ratio(x) for g, x in zip(self.global_models, samples)]
-            known = [r / g.calibration for r, g in zip(relative, self.global_models) if r is not None]
-            if known and max(known) < cfg.wrong_lock_ratio:
-                # every global model, trained against known distractors, rejects what we track:
-                # mining here could store the true target as a distractor
-                self._event("mining_skipped")
-                self.frames_since_mining = 0
-                return
-            for g, x in zip(self.global_models, samples):
-                g.observe_target(x)
+            return True
+        if suspicious:
+            # every global model, trained against known distractors, rejects what we track:
+            # mining here could store the true target as a distractor
+            self._event("mining_skipped")
+            self.frames_since_mining = 0
+            return True
         self._mine(frame, host.position, host.scale, host.frame_number)
         if cfg.retrain_global_on_mining and any(g.pending for g in self.global_models):
             self._train_global()
+        return True
+
+    def _suspicious(self, loc) -> bool:
+        """Calibrate the global gate on this confident view; True when every global model rejects it.
+
+        Every confident frame is a view the global filters (trained at the last mining round or
+        loss) have not seen: its global / local ratio at the target enters the held-out calibration,
+        unless it is far below it (then it is the suspected wrong lock, and it must not drag the
+        calibration down with it).
+        """
+        cfg, host = self.config, self.host
+        if cfg.global_calibration != "held_out" and cfg.wrong_lock_ratio <= 0:
+            return False
+        samples = [g.local.training_sample(d, host.position) for g, d in zip(self.global_models, loc.detections)]
+        ratios = [(g.target_ratio(x), g, x) for g, x in zip(self.global_models, samples)]
+        relative = [ratio / g.calibration for ratio, g, _ in ratios if ratio is not None]
+        suspicious = bool(relative) and max(relative) < cfg.wrong_lock_ratio
+        if not suspicious:
+            for _, g, x in ratios:
+                g.observe_target(x)
+        return suspicious
 
     def _learn_deferred(self) -> None:
         """Confidence came back without a loss: absorb the waiting samples (fast appearance change)."""
