@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from dcfre.errors import InputError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def register(subparsers) -> None:
@@ -51,6 +53,7 @@ def default_preset() -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    import numpy as np  # here, not at the top: the parser (``track --help``) must not load numerical libraries
     from tqdm import tqdm
 
     from dcfre.io import AnnotatedVideoWriter, ResultWriter, open_source, parse_box
@@ -101,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _initial_box(text, source, parse_box) -> np.ndarray:
+    import numpy as np
+
     if text is not None:
         return parse_box(text)
     gt = source.groundtruth
