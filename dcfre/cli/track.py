@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from dcfre.io import AnnotatedVideoWriter, ResultWriter, open_source, parse_box
+    from dcfre.prefetch import read_ahead
     from dcfre.tracker import Tracker
 
     source = open_source(args.source, groundtruth_optional=args.init is not None)
@@ -74,8 +75,9 @@ def run(args: argparse.Namespace) -> int:
     show_progress = not args.quiet and (total is None or total > 50)
     bar = tqdm(total=total, unit="frame", file=sys.stderr, disable=not show_progress, dynamic_ncols=True)
     seconds, frames = 0.0, 0
+    decoded = read_ahead(source)  # the next frame decodes while this one is tracked
     try:
-        for index, frame in enumerate(source):
+        for index, frame in enumerate(decoded):
             if args.max_frames is not None and index >= args.max_frames:
                 break
             start = time.perf_counter()
@@ -91,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
                 video.write(frame, state.box, state.mode, state.confidence, gt_box=gt)
             bar.update(1)
     finally:
+        decoded.close()
         bar.close()
         if results is not None:
             results.close()
