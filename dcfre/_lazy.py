@@ -1,4 +1,8 @@
-"""Modules imported on first attribute access, for heavy dependencies that only some trackers use.
+"""Import control for start-up time: modules imported on first use, and imports kept out.
+
+:func:`lazy_module` stands for a module imported on first attribute access, for heavy dependencies that
+only some trackers use; :func:`hidden_modules` keeps optional packages from being imported by a
+dependency that would load them eagerly without needing them.
 
 ``ndimage = lazy_module("scipy.ndimage")`` at module level costs nothing; ``ndimage.rotate(...)`` imports
 SciPy's ndimage on the first call. ECO-HC without re-detection never touches it, and SciPy's ndimage
@@ -7,7 +11,10 @@ costs ~0.2-0.3 s of start-up.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import sys
+from collections.abc import Iterator
 from types import ModuleType
 
 
@@ -36,3 +43,22 @@ class LazyModule:
 def lazy_module(name: str) -> LazyModule:
     """A :class:`LazyModule` for ``name`` (nothing is imported yet)."""
     return LazyModule(name)
+
+
+@contextlib.contextmanager
+def hidden_modules(names: tuple[str, ...]) -> Iterator[None]:
+    """Make ``import NAME`` raise ImportError inside the block, for the names not imported yet.
+
+    A ``None`` entry in ``sys.modules`` is Python's documented way to block an import; the entries are
+    removed afterwards, so a later ``import dask`` (or ``import pyfftw.interfaces.scipy_fft``) works as
+    usual.
+    """
+    hidden = [name for name in names if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None
+    try:
+        yield
+    finally:
+        for name in hidden:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]

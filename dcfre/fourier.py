@@ -18,15 +18,14 @@ Score maps follow the same convention: the value at displacement ``t`` is
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pickle
-import sys
-from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from dcfre._lazy import hidden_modules
 
 #: Optional packages that ``import pyfftw`` loads eagerly, when installed, only to offer FFT interfaces
 #: for them (``pyfftw.interfaces.dask_fft`` and ``scipy_fftpack`` / ``scipy_fft``): ~0.2 s and ~0.3 s of
@@ -34,26 +33,7 @@ import numpy as np
 _PYFFTW_EAGER_OPTIONAL = ("dask", "scipy.fftpack")
 
 
-@contextlib.contextmanager
-def _hidden_modules(names: tuple[str, ...]) -> Iterator[None]:
-    """Make ``import NAME`` raise ImportError inside the block, for the names not imported yet.
-
-    A ``None`` entry in ``sys.modules`` is Python's documented way to block an import; the entries are
-    removed afterwards, so a later ``import dask`` (or ``import pyfftw.interfaces.scipy_fft``) works as
-    usual.
-    """
-    hidden = [name for name in names if name not in sys.modules]
-    for name in hidden:
-        sys.modules[name] = None
-    try:
-        yield
-    finally:
-        for name in hidden:
-            if sys.modules.get(name, 0) is None:
-                del sys.modules[name]
-
-
-with _hidden_modules(_PYFFTW_EAGER_OPTIONAL):
+with hidden_modules(_PYFFTW_EAGER_OPTIONAL):
     import pyfftw
     from pyfftw.interfaces import numpy_fft  # noqa: F401  (import it from here: pyFFTW without the extras)
 

@@ -62,7 +62,7 @@ import numbers
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
+from dcfre._jit import njit  # numba.njit, with its start-up trimmed (see dcfre._jit)
 
 from dcfre.config import FusionConfig  # noqa: F401  (defined with the other configs; re-exported here)
 from dcfre.errors import InputError
