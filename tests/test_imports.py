@@ -77,3 +77,23 @@ def test_tracking_path_loads_only_what_eco_hc_needs():
     loaded = _loaded_after(code)
     assert "dcfre.tracker" in loaded and "numba" in loaded
     assert _heavy_in(loaded, HEAVY) == []
+
+
+def test_eco_hc_track_run_loads_no_heavy_module(tmp_path):
+    # a whole 'dcfre track' run on a folder of frames: decoding, tracking, result writing
+    import imageio.v3 as iio
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    for index in range(3):
+        iio.imwrite(tmp_path / f"{index:04d}.png", rng.integers(0, 256, size=(96, 128, 3), dtype=np.uint8))
+    out = tmp_path / "out.txt"
+    code = (
+        "from dcfre.cli import main\n"
+        f"assert main(['track', {str(tmp_path)!r}, '--init', '40,30,32,24', '--preset', 'eco-hc', '--quiet', "
+        f"'--out', {str(out)!r}]) == 0"
+    )
+    loaded = _loaded_after(code)
+    assert len(out.read_text().splitlines()) == 3
+    # scipy.linalg: numba's BLAS probe, not needed by dcfre's kernels (see dcfre._jit)
+    assert _heavy_in(loaded, HEAVY + ("scipy.linalg", "dcfre.annotate")) == []

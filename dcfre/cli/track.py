@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np  # here, not at the top: the parser (``track --help``) must not load numerical libraries
     from tqdm import tqdm
 
-    from dcfre.io import AnnotatedVideoWriter, ResultWriter, open_source, parse_box
+    from dcfre.io import ResultWriter, open_source, parse_box
     from dcfre.prefetch import read_ahead
     from dcfre.tracker import Tracker
 
@@ -71,7 +71,11 @@ def run(args: argparse.Namespace) -> int:
     if args.max_frames is not None:
         total = min(total, args.max_frames) if total is not None else args.max_frames
     results = ResultWriter(args.out) if args.out else None
-    video = AnnotatedVideoWriter(args.save_video, fps=source.fps or 30.0) if args.save_video else None
+    video = None
+    if args.save_video:
+        from dcfre.annotate import AnnotatedVideoWriter  # OpenCV and ffmpeg: loaded only to write a video
+
+        video = AnnotatedVideoWriter(args.save_video, fps=source.fps or 30.0)
     show_progress = not args.quiet and (total is None or total > 50)
     bar = tqdm(total=total, unit="frame", file=sys.stderr, disable=not show_progress, dynamic_ncols=True)
     seconds, frames = 0.0, 0
