@@ -51,7 +51,8 @@ def hidden_modules(names: tuple[str, ...]) -> Iterator[None]:
 
     A ``None`` entry in ``sys.modules`` is Python's documented way to block an import; the entries are
     removed afterwards, so a later ``import dask`` (or ``import pyfftw.interfaces.scipy_fft``) works as
-    usual.
+    usual. Used only at module import time of dcfre's own modules (a thread importing one of the
+    names during the block would get an ImportError).
     """
     hidden = [name for name in names if name not in sys.modules]
     for name in hidden:
