@@ -10,11 +10,11 @@ short names listed in :data:`SHORTCUTS`.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from dcfre.errors import InputError
-from dcfre.fusion import FusionConfig  # UPDT fusion parameters live with the fusion code
 
 # ------------------------------------------------------------------------------------------------
 # Features
@@ -202,6 +202,30 @@ class LongTermConfig:
                     redetection_scale_iterations=1)
         base.update(fields)
         return cls(**base)
+
+
+# ------------------------------------------------------------------------------------------------
+# UPDT fusion (here rather than in dcfre.fusion so that reading a config does not import numba)
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FusionConfig:
+    """Parameters of the UPDT adaptive fusion of :mod:`dcfre.fusion` (chosen there, see its module docstring)."""
+
+    kappa: float = 0.1  #: 1 / sigma^2 of Delta(tau) = 1 - exp(-kappa/2 |tau|^2), tau in grid cells
+    mu: float = 0.15  #: weight of the regularization mu * (b_d^2 + b_s^2), in score units (>= 0)
+    n_candidates: int = 5  #: highest local maxima of each map tried as t*
+    beta_deep_default: float = 0.6  #: deep weight when not adaptive or degenerate (pytracking)
+    adaptive: bool = True  #: False: always use beta_deep_default (ablation)
+
+    @classmethod
+    def from_peak_width(cls, sigma_cells: float, **fields) -> "FusionConfig":
+        """Config whose Delta has standard deviation ``sigma_cells`` grid cells (kappa = 1/sigma^2)."""
+        sigma = float(sigma_cells)
+        if not math.isfinite(sigma) or sigma <= 0.0:
+            raise InputError(f"sigma_cells must be a positive finite number, got {sigma_cells!r}")
+        return cls(kappa=1.0 / sigma**2, **fields)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -62,28 +62,10 @@ import numbers
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
+from dcfre._jit import njit  # numba.njit, with its start-up trimmed (see dcfre._jit)
 
+from dcfre.config import FusionConfig  # noqa: F401  (defined with the other configs; re-exported here)
 from dcfre.errors import InputError
-
-
-@dataclass(frozen=True)
-class FusionConfig:
-    """Parameters of the UPDT adaptive fusion (chosen here, see the module docstring)."""
-
-    kappa: float = 0.1  #: 1 / sigma^2 of Delta(tau) = 1 - exp(-kappa/2 |tau|^2), tau in grid cells
-    mu: float = 0.15  #: weight of the regularization mu * (b_d^2 + b_s^2), in score units (>= 0)
-    n_candidates: int = 5  #: highest local maxima of each map tried as t*
-    beta_deep_default: float = 0.6  #: deep weight when not adaptive or degenerate (pytracking)
-    adaptive: bool = True  #: False: always use beta_deep_default (ablation)
-
-    @classmethod
-    def from_peak_width(cls, sigma_cells: float, **fields) -> "FusionConfig":
-        """Config whose Delta has standard deviation ``sigma_cells`` grid cells (kappa = 1/sigma^2)."""
-        sigma = float(sigma_cells)
-        if not np.isfinite(sigma) or sigma <= 0.0:
-            raise InputError(f"sigma_cells must be a positive finite number, got {sigma_cells!r}")
-        return cls(kappa=1.0 / sigma**2, **fields)
 
 
 @dataclass(frozen=True)

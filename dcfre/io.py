@@ -1,19 +1,19 @@
-"""Frames in, results and annotated videos out.
+"""Tracking sources in, result files out.
 
-- :func:`read_frame` decodes one image file to ``(H, W, 3)`` uint8 RGB or ``(H, W)`` uint8 and refuses
-  truncated or corrupt files instead of returning garbage;
-- :func:`iter_video` decodes a video file (imageio-ffmpeg) to RGB uint8 frames;
 - :func:`open_source` turns the ``SOURCE`` of ``dcfre track`` (video file, folder of frames, OTB/VOT/plain
   sequence folder) into a :class:`FrameSource`;
 - :func:`parse_box` reads ``--init x,y,w,h``;
 - :class:`ResultWriter`, :func:`write_results_atomic` and :func:`read_results` handle result files, one line
-  ``x,y,w,h,confidence,present`` per frame;
-- :class:`AnnotatedVideoWriter` writes an MP4 with the tracker's box, state and confidence drawn on each frame.
+  ``x,y,w,h,confidence,present`` per frame.
+
+Frame decoding lives in :mod:`dcfre.frames` and annotated video output in :mod:`dcfre.annotate`; their
+public names (:func:`read_frame`, :func:`iter_video`, :func:`video_meta`, :func:`to_uint8`,
+:class:`AnnotatedVideoWriter`, :func:`draw_annotations`, :data:`STATE_COLOURS`, :data:`GROUNDTRUTH_COLOUR`)
+stay importable from here. The video writer (OpenCV, imageio-ffmpeg) is imported on first use only.
 """
 
 from __future__ import annotations
 
-import itertools
 import os
 import re
 import tempfile
@@ -21,258 +21,24 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Self
 
-import cv2
-import imageio_ffmpeg
 import numpy as np
-from PIL import Image, UnidentifiedImageError
 
 from dcfre.data._files import IMAGE_EXTENSIONS
 from dcfre.data.folder import detect_layout, read_sequence_folder
-from dcfre.errors import (
-    AnnotationError,
-    DatasetError,
-    DcfreError,
-    FrameReadError,
-    InputError,
-)
+from dcfre.errors import AnnotationError, DatasetError, InputError
+from dcfre.frames import image_size, iter_video, read_frame, video_meta  # noqa: F401  (read_frame etc. re-exported)
 from dcfre.image import to_uint8  # noqa: F401  (re-exported: part of dcfre.io's API)
 
-# --------------------------------------------------------------------------------------------- frames
-
-_RGB_MODES = ("RGBA", "RGBa", "RGBX", "P", "PA", "CMYK", "YCbCr", "LAB", "HSV")
-_GRAY_MODES = ("LA", "La", "1")
+#: Names of :mod:`dcfre.annotate` re-exported here, imported on first use (OpenCV is not needed to track).
+_ANNOTATE_NAMES = ("AnnotatedVideoWriter", "draw_annotations", "STATE_COLOURS", "GROUNDTRUTH_COLOUR")
 
 
-def read_frame(path: str | Path) -> np.ndarray:
-    """Decode one image file.
+def __getattr__(name):
+    if name in _ANNOTATE_NAMES:
+        from dcfre import annotate
 
-    Colour images become RGB (alpha dropped, palettes and CMYK/YCbCr converted); gray images stay
-    2-D. 16-bit samples are mapped to 8 bits by ``round(v / 257)`` (65535 -> 255, fixed for every
-    frame, so no flicker between frames); float images are taken as ``[0, 1]`` when their maximum is
-    at most 1 (scaled by 255), else as ``[0, 255]`` (clipped); NaN becomes 0.
-
-    Parameters
-    ----------
-    path : str or Path
-        Image file (JPEG, PNG, BMP, TIFF, WebP, PPM/PGM ...).
-
-    Returns
-    -------
-    ndarray, shape (H, W, 3) or (H, W), uint8
-        A fresh, writeable array.
-
-    Raises
-    ------
-    FrameReadError
-        Missing, empty, unreadable, truncated or corrupt file (the message names the file).
-    """
-    path = Path(path)
-    _check_readable_file(path, "frame")
-    try:
-        with Image.open(path) as image:
-            image.load()
-            return _pil_to_array(image)
-    except UnidentifiedImageError:
-        return _read_with_opencv(path)
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise FrameReadError(f"cannot decode image {path}: {exc}") from None
-
-
-def _check_readable_file(path: Path, what: str) -> None:
-    if not path.exists():
-        raise FrameReadError(f"{what} file not found: {path}")
-    if not path.is_file():
-        raise FrameReadError(f"{what} path is not a file: {path}")
-    if path.stat().st_size == 0:
-        raise FrameReadError(f"empty {what} file: {path}")
-    if not os.access(path, os.R_OK):
-        raise FrameReadError(f"{what} file is not readable: {path}")
-
-
-def _pil_to_array(image: Image.Image) -> np.ndarray:
-    if image.mode in _RGB_MODES:
-        image = image.convert("RGB")
-    elif image.mode in _GRAY_MODES:
-        image = image.convert("L")
-    array = np.array(image)
-    if array.ndim == 3 and array.shape[2] == 4:
-        array = array[:, :, :3]
-    return to_uint8(array)
-
-
-def _read_with_opencv(path: Path) -> np.ndarray:
-    """Fallback for formats Pillow does not identify (e.g. multi-channel float TIFF)."""
-    data = np.fromfile(path, dtype=np.uint8)
-    array = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
-    if array is None:
-        raise FrameReadError(f"cannot decode image {path}: unknown or corrupt image format")
-    if array.ndim == 3:
-        if array.shape[2] == 1:
-            array = array[:, :, 0]
-        else:
-            array = cv2.cvtColor(array[:, :, :3], cv2.COLOR_BGR2RGB)
-    return to_uint8(array)
-
-
-# --------------------------------------------------------------------------------------------- video
-
-
-def iter_video(path: str | Path) -> Iterator[np.ndarray]:
-    """Decode a video file frame by frame.
-
-    After the last decoded frame, the number of frames is compared with the number the container
-    announces (see :func:`_check_video_complete`): a file that ends clearly early raises, so that a
-    truncated video is not tracked silently short. The frames before the error have been yielded.
-
-    Yields
-    ------
-    ndarray, shape (H, W, 3), uint8
-        RGB frames in display order.
-
-    Raises
-    ------
-    FrameReadError
-        Missing, empty or undecodable file, a video without frames, or a video that ends clearly
-        before the frame count its container announces (truncated or corrupt file).
-    """
-    path = Path(path)
-    _check_readable_file(path, "video")
-    reader, meta = _open_video(path)
-    width, height = meta["size"]
-    n_read = 0
-    try:
-        for raw in reader:
-            n_read += 1
-            yield np.frombuffer(raw, dtype=np.uint8).reshape(height, width, 3).copy()
-    except (OSError, RuntimeError, ValueError) as exc:
-        raise FrameReadError(f"cannot decode video {path} after {n_read} frames: {_last_line(exc)}") from None
-    finally:
-        reader.close()
-    if n_read == 0:
-        raise FrameReadError(f"video has no frames: {path}")
-    _check_video_complete(path, meta, n_read)
-
-
-def video_meta(path: str | Path) -> dict:
-    """Container metadata of a video: ``size`` (width, height), ``fps``, ``duration`` (s)."""
-    path = Path(path)
-    _check_readable_file(path, "video")
-    reader, meta = _open_video(path)
-    reader.close()
-    return meta
-
-
-#: ffmpeg output options: every stored frame exactly once. ffmpeg's default for raw output resamples
-#: a variable-frame-rate video (phones record those) to a constant rate by duplicating or dropping
-#: frames, so result lines would not match the video's frames.
-_DECODE_PARAMS = ["-fps_mode", "passthrough"]
-
-
-def _open_video(path: Path):
-    reader = imageio_ffmpeg.read_frames(str(path), pix_fmt="rgb24", output_params=_DECODE_PARAMS)
-    try:
-        meta = next(reader)
-    except (OSError, RuntimeError, StopIteration) as exc:
-        reader.close()
-        raise FrameReadError(f"cannot decode video {path}: {_last_line(exc)}") from None
-    return reader, meta
-
-
-#: A decoded video may fall short of the frame count its container announces by this many frames, or by
-#: this fraction of that count if more, before :func:`iter_video` reports it as truncated: durations are
-#: rounded to 10 ms and frame rates are averages.
-VIDEO_SHORTFALL_FRAMES = 2
-VIDEO_SHORTFALL_FRACTION = 0.02
-#: Containers whose index stores the number of frames of the video stream itself (read through OpenCV).
-_FRAME_INDEXED_CONTAINERS = (".mp4", ".m4v", ".mov", ".3gp", ".3g2", ".avi")
-
-
-def _check_video_complete(path: Path, meta: dict, n_read: int) -> None:
-    """Raise :class:`FrameReadError` if clearly fewer than the announced frames were decoded.
-
-    The announced count is ``duration * fps`` from the container header and, for containers with a
-    frame index (MP4/MOV/AVI), the video stream's own frame count when that is smaller (the header
-    duration is that of the longest stream, which may be the audio). Without a frame index, a file
-    with an audio stream is not checked, since its duration may be the audio's. A truncated MP4 whose
-    index is at the front (``-movflags +faststart``) decodes a prefix and ends without any ffmpeg
-    error; this is what catches it.
-    """
-    expected = _duration_frame_count(meta)
-    if expected is None or not _clearly_short(n_read, expected):
-        return  # the common case: no further probing
-    indexed = _indexed_frame_count(path)
-    if indexed is not None:
-        expected = min(expected, indexed)
-    elif "audio_codec" in meta:
-        return
-    if _clearly_short(n_read, expected):
-        raise FrameReadError(f"video {path} ended after {n_read} of ~{expected} frames (truncated or corrupt file?)")
-
-
-def _duration_frame_count(meta: dict) -> int | None:
-    """``round(duration * fps)`` from the ffmpeg header, None when either is unknown."""
-    duration, fps = float(meta.get("duration") or 0.0), float(meta.get("fps") or 0.0)
-    if not (np.isfinite(duration) and np.isfinite(fps)) or duration <= 0 or fps <= 0:
-        return None
-    return round(duration * fps)
-
-
-def _indexed_frame_count(path: Path) -> int | None:
-    """Number of frames in the video stream's index (MP4/MOV/AVI), None when not available."""
-    if path.suffix.lower() not in _FRAME_INDEXED_CONTAINERS:
-        return None
-    try:
-        capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
-    except cv2.error:
-        return None
-    try:
-        count = capture.get(cv2.CAP_PROP_FRAME_COUNT) if capture.isOpened() else -1.0
-    finally:
-        capture.release()
-    return round(count) if np.isfinite(count) and count > 0 else None
-
-
-def _clearly_short(n_read: int, expected: int) -> bool:
-    tolerance = max(VIDEO_SHORTFALL_FRAMES, VIDEO_SHORTFALL_FRACTION * expected)
-    return expected - n_read > tolerance
-
-
-#: Words of ffmpeg log lines that explain a failure better than its closing "Conversion failed!",
-#: most telling first.
-_FFMPEG_TELLING_WORDS = ("moov atom not found", "partial file", "invalid data found", "corrupt", "truncat", "error")
-_FFMPEG_STDERR_MARK = "=== stderr ==="
-_FFMPEG_LOG_CONTEXT = re.compile(r"^(\[[^\]]*@[^\]]*\]\s*)+")  # "[h264 @ 0x55...] " prefixes
-_FFMPEG_NOT_LOG = ("ffmpeg version", "Input #", "Output #", "Stream mapping", "Press [q]")
-
-
-def _last_line(exc: BaseException) -> str:
-    """One line explaining an imageio-ffmpeg error.
-
-    The most telling line of ffmpeg's log (see ``_FFMPEG_TELLING_WORDS``; ``[codec @ 0x...]``
-    prefixes removed) when the error carries ffmpeg's stderr, else the last non-empty line of the
-    message. The ffmpeg command line of writer errors is left out.
-    """
-    text = str(exc).split("FFMPEG COMMAND:")[0]
-    telling = _most_telling_log_line(text)
-    if telling:
-        return telling
-    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("===")]
-    return lines[-1] if lines else type(exc).__name__
-
-
-def _most_telling_log_line(text: str) -> str | None:
-    if _FFMPEG_STDERR_MARK not in text:
-        return None
-    log = [
-        line.strip()
-        for line in text.split(_FFMPEG_STDERR_MARK, 1)[1].splitlines()
-        if line.strip() and not line[0].isspace() and not line.startswith(_FFMPEG_NOT_LOG)
-    ]
-    for word in _FFMPEG_TELLING_WORDS:
-        for line in log:
-            if word in line.lower():
-                return _FFMPEG_LOG_CONTEXT.sub("", line).strip() or line
-    return None
+        return getattr(annotate, name)
+    raise AttributeError(f"module 'dcfre.io' has no attribute {name!r}")
 
 
 # --------------------------------------------------------------------------------------------- sources
@@ -336,12 +102,7 @@ class FrameSource:
         if self.video is not None:
             width, height = self._video_meta()["size"]
             return int(width), int(height)
-        try:
-            with Image.open(self.frames[0]) as image:
-                return image.size
-        except (OSError, UnidentifiedImageError):
-            height, width = read_frame(self.frames[0]).shape[:2]
-            return width, height
+        return image_size(self.frames[0])
 
     @property
     def fps(self) -> float | None:
@@ -619,173 +380,3 @@ def _parse_result_line(line: str, path: Path, number: int) -> tuple[list[float],
     confidence = values[4] if len(values) > 4 else float(finite)
     present = values[5] != 0 if len(values) > 5 else finite
     return box, confidence, present
-
-
-# --------------------------------------------------------------------------------------------- video output
-
-#: Box colours (RGB) by tracker state, and the ground-truth colour.
-STATE_COLOURS = {"tracking": (0, 220, 0), "lost": (230, 30, 30), "redetected": (255, 220, 0)}
-GROUNDTRUTH_COLOUR = (40, 160, 255)
-#: colours of the long-term overlays (``dcfre track --trace`` with ``--save-video``)
-OVERLAY_COLOURS = {"distractor": (255, 60, 200), "candidate": (255, 140, 0), "accepted": (255, 255, 255)}
-_BOX_THICKNESS = 2
-_DASH_LENGTH = 8
-_FONT = cv2.FONT_HERSHEY_SIMPLEX
-_FONT_SCALE = 0.5
-_LABEL_MARGIN = 4
-
-
-def _check_writable_file(path: Path, what: str) -> None:
-    """Fail early, with one line, when ``path`` cannot become a file."""
-    if path.is_dir():
-        raise InputError(f"cannot write {what} to {path}: it is a directory")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot write {what} to {path}: {exc.strerror or exc}") from None
-    if not os.access(path.parent, os.W_OK):
-        raise InputError(f"cannot write {what} to {path}: the folder is not writable")
-
-
-class AnnotatedVideoWriter:
-    """Write an H.264 MP4 (yuv420p) with the tracker's output drawn on every frame.
-
-    The tracker box is solid green while tracking, yellow right after a re-detection and dashed red
-    when the target is lost; the ground truth, if given, is drawn thin in blue. A label in the top-left
-    corner shows the frame number, the state and the confidence. Odd frame sizes are padded by one
-    pixel (edge replicated) to the even size yuv420p needs.
-
-    Parameters
-    ----------
-    path : str or Path
-        Output ``.mp4`` file (parent folders are created).
-    fps : float
-        Frame rate written into the file.
-    quality : float
-        imageio-ffmpeg quality 0 (worst) .. 10 (best), mapped to the x264 CRF.
-    """
-
-    def __init__(self, path: str | Path, fps: float = 30.0, quality: float = 7.0) -> None:
-        if fps <= 0:
-            raise InputError(f"fps must be positive, got {fps}")
-        self.path = Path(path)
-        _check_writable_file(self.path, "video")
-        self.fps = float(fps)
-        self.quality = float(quality)
-        self.frames_written = 0
-        self._writer = None
-        self._size: tuple[int, int] | None = None
-
-    def write(self, frame: np.ndarray, box, state: str, confidence: float | None = None, gt_box=None,
-              overlays=None) -> None:
-        """Draw and append one frame.
-
-        Parameters
-        ----------
-        frame : ndarray, shape (H, W, 3) or (H, W), uint8
-        box : array_like, shape (4,), or None
-            Tracker box ``x, y, w, h`` (0-based pixels); None or NaN draws no box.
-        state : {'tracking', 'lost', 'redetected'}
-        confidence : float or None
-        gt_box : array_like, shape (4,), or None
-        overlays : list of (box, kind), optional
-            Extra thin boxes, ``kind`` a key of :data:`OVERLAY_COLOURS` (mined distractors,
-            re-detection candidates).
-        """
-        if state not in STATE_COLOURS:
-            raise InputError(f"state must be one of {', '.join(STATE_COLOURS)}, got {state!r}")
-        canvas = draw_annotations(frame, box, state, confidence, gt_box, self.frames_written + 1, overlays)
-        canvas = _pad_to_even(canvas)
-        self._ensure_open(canvas.shape[1], canvas.shape[0])
-        try:
-            self._writer.send(np.ascontiguousarray(canvas))
-        except (OSError, RuntimeError, StopIteration) as exc:
-            raise DcfreError(f"cannot write video {self.path}: {_last_line(exc)}") from None
-        self.frames_written += 1
-
-    def _ensure_open(self, width: int, height: int) -> None:
-        if self._writer is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._writer = imageio_ffmpeg.write_frames(
-                str(self.path),
-                (width, height),
-                fps=self.fps,
-                codec="libx264",
-                pix_fmt_out="yuv420p",
-                quality=self.quality,
-                macro_block_size=1,
-                ffmpeg_log_level="error",
-            )
-            self._writer.send(None)
-            self._size = (width, height)
-        elif self._size != (width, height):
-            raise InputError(f"frame size changed from {self._size} to {(width, height)} in {self.path}")
-
-    def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
-
-
-def draw_annotations(
-    frame: np.ndarray, box, state: str, confidence: float | None = None, gt_box=None, frame_number: int | None = None,
-    overlays=None,
-) -> np.ndarray:
-    """Return an RGB copy of ``frame`` with the boxes and the state label drawn (see :class:`AnnotatedVideoWriter`)."""
-    frame = np.asarray(frame)
-    if frame.dtype != np.uint8 or frame.ndim not in (2, 3):
-        raise InputError(f"frame must be (H, W) or (H, W, 3) uint8, got {frame.shape} {frame.dtype}")
-    canvas = cv2.cvtColor(frame, cv2.COLOR_GRAY2RGB) if frame.ndim == 2 else frame[:, :, :3].copy()
-    if gt_box is not None:
-        _draw_box(canvas, gt_box, GROUNDTRUTH_COLOUR, 1, dashed=False)
-    for overlay_box, kind in overlays or ():
-        if kind not in OVERLAY_COLOURS:
-            raise InputError(f"overlay kind must be one of {', '.join(OVERLAY_COLOURS)}, got {kind!r}")
-        _draw_box(canvas, overlay_box, OVERLAY_COLOURS[kind], 1, dashed=kind == "candidate")
-    if box is not None:
-        _draw_box(canvas, box, STATE_COLOURS[state], _BOX_THICKNESS, dashed=state == "lost")
-    label = state if confidence is None or not np.isfinite(confidence) else f"{state} {confidence:.2f}"
-    if frame_number is not None:
-        label = f"#{frame_number} {label}"
-    _draw_label(canvas, label, STATE_COLOURS[state])
-    return canvas
-
-
-def _draw_box(canvas: np.ndarray, box, colour, thickness: int, dashed: bool) -> None:
-    box = np.asarray(box, dtype=np.float64).reshape(4)
-    if not np.isfinite(box).all():
-        return
-    x0, y0 = round(box[0]), round(box[1])
-    x1, y1 = round(box[0] + box[2]), round(box[1] + box[3])
-    if not dashed:
-        cv2.rectangle(canvas, (x0, y0), (x1, y1), colour, thickness)
-        return
-    corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)]
-    for start, end in itertools.pairwise(corners):
-        length = max(abs(end[0] - start[0]), abs(end[1] - start[1]))
-        for offset in range(0, length, 2 * _DASH_LENGTH):
-            a = offset / max(length, 1)
-            b = min(offset + _DASH_LENGTH, length) / max(length, 1)
-            p = (int(start[0] + a * (end[0] - start[0])), int(start[1] + a * (end[1] - start[1])))
-            q = (int(start[0] + b * (end[0] - start[0])), int(start[1] + b * (end[1] - start[1])))
-            cv2.line(canvas, p, q, colour, thickness)
-
-
-def _draw_label(canvas: np.ndarray, text: str, colour) -> None:
-    (width, height), baseline = cv2.getTextSize(text, _FONT, _FONT_SCALE, 1)
-    bottom = height + baseline + 2 * _LABEL_MARGIN
-    cv2.rectangle(canvas, (0, 0), (width + 2 * _LABEL_MARGIN, bottom), (0, 0, 0), cv2.FILLED)
-    cv2.putText(canvas, text, (_LABEL_MARGIN, _LABEL_MARGIN + height), _FONT, _FONT_SCALE, colour, 1, cv2.LINE_AA)
-
-
-def _pad_to_even(canvas: np.ndarray) -> np.ndarray:
-    pad_bottom, pad_right = canvas.shape[0] % 2, canvas.shape[1] % 2
-    if pad_bottom or pad_right:
-        canvas = cv2.copyMakeBorder(canvas, 0, pad_bottom, 0, pad_right, cv2.BORDER_REPLICATE)
-    return canvas

@@ -221,7 +221,6 @@ def test_cli_synth(tmp_path, monkeypatch, capsys):
         for s in (1, 2)
     ]  # fmt: skip
     monkeypatch.setattr(synthetic, "suite_configs", lambda *a, **k: tiny)
-    monkeypatch.setattr("dcfre.cli.synth.suite_configs", lambda *a, **k: tiny)
     (tmp_path / ".synth-lt-01.tmp-4194310").mkdir()  # left by a dead process (pid above Linux's maximum)
     assert (
         cli_main(["synth", "--suite", "synth-lt", "--out", str(tmp_path), "--seed", "3", "--frames-scale", "0.5"]) == 0

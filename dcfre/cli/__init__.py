@@ -21,17 +21,23 @@ COMMANDS = {
 }
 
 
-def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The command-line parser; with ``only``, just that sub-command's (so that starting one command does not
-    import the modules of all the others: the VOT toolkit starts ``dcfre vot`` once per sequence)."""
+def build_parser(argv=None) -> argparse.ArgumentParser:
+    """The ``python -m dcfre`` parser.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments about to be parsed. When they name a known command, only that command's
+        module is imported and registered: each command module pulls in its own dependencies, and
+        ``python -m dcfre track ...`` must not pay for the others. Otherwise (top-level ``--help``,
+        no or a mistyped command) every command is registered so that help and errors list them all.
+    """
     parser = argparse.ArgumentParser(
         prog="python -m dcfre",
         description="Long-term single-object tracking with ECO/UPDT correlation filters and re-detection.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, module_name in COMMANDS.items():
-        if only is not None and name != only:
-            continue
+    for module_name in _modules_to_register(argv):
         try:
             module = importlib.import_module(f"dcfre.cli.{module_name}")
         except ModuleNotFoundError as exc:
@@ -42,9 +48,17 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _modules_to_register(argv) -> list[str]:
+    """Modules of the commands the parser needs: the one named in ``argv``, or all of them."""
+    command = next((arg for arg in argv if not arg.startswith("-")), None) if argv is not None else None
+    if command in COMMANDS:
+        return [COMMANDS[command]]
+    return list(COMMANDS.values())
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser(only=argv[0] if argv and argv[0] in COMMANDS else None)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)

@@ -1,6 +1,7 @@
 """``python -m dcfre bench``: speed of trackers on the same frames (per-frame ms, FPS, JIT, memory).
 
-See :mod:`dcfre.evaluation.benchmark` for what is measured and how.
+See :mod:`dcfre.evaluation.benchmark` for what is measured and how, and
+:mod:`dcfre.evaluation.bench_process` for ``--whole-process`` (a fresh process per tracker and sequence).
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dcfre.evaluation import benchmark
+from dcfre.evaluation import bench_config  # settings only: the benchmark itself is imported by run()
 
 
 def register(subparsers) -> None:
@@ -29,13 +30,13 @@ def register(subparsers) -> None:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Add the benchmark options to ``p`` (shared with ``scripts/benchmark_speed.py``)."""
-    p.add_argument("--trackers", default=",".join(benchmark.DEFAULT_TRACKERS), metavar="A,B,...",
+    p.add_argument("--trackers", default=",".join(bench_config.DEFAULT_TRACKERS), metavar="A,B,...",
                    help="tracker specs: opencv-csrt, opencv-kcf, PRESET or PRESET:MODE (default: %(default)s)")
-    p.add_argument("--sizes", default=",".join(f"{w}x{h}" for w, h in benchmark.DEFAULT_SIZES), metavar="WxH,...",
+    p.add_argument("--sizes", default=",".join(f"{w}x{h}" for w, h in bench_config.DEFAULT_SIZES), metavar="WxH,...",
                    help="synthetic frame sizes; '' for none (default: %(default)s)")
     p.add_argument("--frames", type=int, default=None, metavar="N",
                    help="frames per synthetic sequence; also cuts sequence folders to their first N frames "
-                        f"(default: {benchmark.BenchConfig.DEFAULT_SYNTHETIC_FRAMES} synthetic, folders whole)")
+                        f"(default: {bench_config.BenchConfig.DEFAULT_SYNTHETIC_FRAMES} synthetic, folders whole)")
     p.add_argument("--sequence", action="extend", nargs="+", default=[], metavar="DIR",
                    help="sequence folder (or folder of sequence folders) with ground truth; repeatable")
     p.add_argument("--threads", choices=["1", "all"], default="1",
@@ -46,21 +47,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--with-losses", action="store_true",
                    help="also time, per size, synthetic-lt-WxH: the generator's default events on (full occlusion, "
                         "out-of-view span, ...), so long-term trackers' times include lost frames and re-detections; "
-                        f"{benchmark.LOSS_INPUT_FRAMES} frames (or --frames if larger) so that the events fit")
+                        f"{bench_config.LOSS_INPUT_FRAMES} frames (or --frames if larger) so that the events fit")
     p.add_argument("--loss-frames", type=int, default=None, metavar="N",
                    help="frames of the synthetic-lt inputs (default: the larger of "
-                        f"{benchmark.LOSS_INPUT_FRAMES} and --frames); an error if no out-of-view span fits")
+                        f"{bench_config.LOSS_INPUT_FRAMES} and --frames); an error if no out-of-view span fits")
+    p.add_argument("--whole-process", action="store_true",
+                   help="instead: run each tracker in a fresh process per sequence (python -m dcfre track for dcfre, the "
+                        "same loop for OpenCV), as the VOT toolkit does; report time to the first result line, whole-"
+                        "process FPS and its ratio to CSRT (synthetic sizes are written as JPEG folders first)")
     p.add_argument("--no-jit", action="store_true", help="skip the cold/cached JIT compile measurement")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory measurement")
     p.add_argument("--out", metavar="FILE.json", help="write every number as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress messages")
 
 
-def config_from_args(args: argparse.Namespace) -> benchmark.BenchConfig:
+def config_from_args(args: argparse.Namespace) -> bench_config.BenchConfig:
     """Build and validate the benchmark configuration from parsed arguments."""
-    config = benchmark.BenchConfig(
-        trackers=benchmark.parse_trackers(args.trackers),
-        sizes=benchmark.parse_sizes(args.sizes),
+    config = bench_config.BenchConfig(
+        trackers=bench_config.parse_trackers(args.trackers),
+        sizes=bench_config.parse_sizes(args.sizes),
         frames=args.frames,
         sequences=tuple(args.sequence),
         threads=args.threads,
@@ -78,6 +83,8 @@ def config_from_args(args: argparse.Namespace) -> benchmark.BenchConfig:
 
 def equivalent_command(args: argparse.Namespace) -> str:
     """The ``python -m dcfre bench ...`` command running the same benchmark as ``args``."""
+    from dcfre.evaluation.bench_report import command_line
+
     parts = ["bench", "--trackers", args.trackers, "--sizes", args.sizes]
     if args.frames is not None:
         parts += ["--frames", str(args.frames)]
@@ -85,13 +92,13 @@ def equivalent_command(args: argparse.Namespace) -> str:
         parts += ["--sequence", folder]
     parts += ["--threads", args.threads, "--repeats", str(args.repeats), "--warmup", str(args.warmup),
               "--seed", str(args.seed)]
-    parts += ["--with-losses"] * args.with_losses
+    parts += ["--with-losses"] * args.with_losses + ["--whole-process"] * args.whole_process
     if args.loss_frames is not None:
         parts += ["--loss-frames", str(args.loss_frames)]
     parts += ["--no-jit"] * args.no_jit + ["--no-memory"] * args.no_memory
     if args.out:
         parts += ["--out", args.out]
-    return benchmark.command_line(parts)
+    return command_line(parts)
 
 
 def run(args: argparse.Namespace, command: str | None = None) -> int:
@@ -103,9 +110,18 @@ def run(args: argparse.Namespace, command: str | None = None) -> int:
         if not args.quiet:
             print(f"bench: {message}", file=sys.stderr, flush=True)
 
-    report = benchmark.run_benchmark(config, log=log, command=command)
-    print(benchmark.format_markdown(report))
+    from dcfre.evaluation import benchmark as bench_run
+
+    if args.whole_process:
+        from dcfre.evaluation.bench_process import format_whole_process, run_whole_process
+
+        report = run_whole_process(config, log=log)
+        report.update(command=command, machine=bench_run.machine_info())
+        print(format_whole_process(report))
+    else:
+        report = bench_run.run_benchmark(config, log=log, command=command)
+        print(bench_run.format_markdown(report))
     if args.out:
-        path = benchmark.write_report(report, args.out)
+        path = bench_run.write_report(report, args.out)
         print(f"\nwrote {path}")
     return 1 if report["errors"] else 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from dcfre.data.synthetic import SUITE_NAMES, generate_suite, suite_configs
+from dcfre.data.suites import SUITE_NAMES
 
 
 def register(subparsers) -> None:
@@ -30,6 +30,8 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from dcfre.data.synthetic import generate_suite, suite_configs
+
     configs = suite_configs(args.suite, args.seed, args.frames_scale)
     total_frames = sum(c.n_frames for c in configs)
     print(f"{args.suite}: {len(configs)} sequences, {total_frames} frames -> {args.out}", flush=True)

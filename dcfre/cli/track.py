@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from dcfre.errors import InputError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def register(subparsers) -> None:
@@ -57,9 +59,11 @@ def default_preset() -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    import numpy as np  # here, not at the top: the parser (``track --help``) must not load numerical libraries
     from tqdm import tqdm
 
-    from dcfre.io import AnnotatedVideoWriter, ResultWriter, iter_frames_skipping_bad, open_source, parse_box
+    from dcfre.io import ResultWriter, iter_frames_skipping_bad, open_source, parse_box
+    from dcfre.prefetch import read_ahead
     from dcfre.tracker import Tracker
 
     source = open_source(args.source, groundtruth_optional=args.init is not None)
@@ -75,7 +79,11 @@ def run(args: argparse.Namespace) -> int:
     if args.max_frames is not None:
         total = min(total, args.max_frames) if total is not None else args.max_frames
     results = ResultWriter(args.out) if args.out else None
-    video = AnnotatedVideoWriter(args.save_video, fps=source.fps or 30.0) if args.save_video else None
+    video = None
+    if args.save_video:
+        from dcfre.annotate import AnnotatedVideoWriter  # OpenCV and ffmpeg: loaded only to write a video
+
+        video = AnnotatedVideoWriter(args.save_video, fps=source.fps or 30.0)
     trace = None
     if args.trace:
         from dcfre.trace import TraceWriter, overlays
@@ -88,9 +96,10 @@ def run(args: argparse.Namespace) -> int:
     if args.on_bad_frame == "skip":
         frame_iter = iter_frames_skipping_bad(source, lambda message: _warn_bad_frame(message, bar))
     else:
-        frame_iter = iter(source)
+        frame_iter = source
+    decoded = read_ahead(frame_iter)  # the next frame decodes while this one is tracked
     try:
-        for index, frame in enumerate(frame_iter):
+        for index, frame in enumerate(decoded):
             if args.max_frames is not None and index >= args.max_frames:
                 break
             if frame is None:  # --on-bad-frame skip: undecodable frame (warned); the tracker does not see it
@@ -117,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
                             overlays=overlays(state) if trace is not None else None)
             bar.update(1)
     finally:
+        decoded.close()
         bar.close()
         if results is not None:
             results.close()
@@ -139,6 +149,8 @@ def _warn_bad_frame(message: str, bar) -> None:
 
 
 def _initial_box(text, source, parse_box) -> np.ndarray:
+    import numpy as np
+
     if text is not None:
         return parse_box(text)
     gt = source.groundtruth

@@ -13,7 +13,7 @@ from dcfre.data.folder import load_folder
 from dcfre.data.ltb35 import load_ltb35
 from dcfre.data.otb import load_otb
 from dcfre.data.sequence import Sequence
-from dcfre.data.synthetic import SUITE_NAMES, default_cache_dir, generate_suite, suite_folder_name
+from dcfre.data.suites import SUITE_NAMES, default_cache_dir, suite_folder_name
 from dcfre.data.uav123 import load_uav20l, load_uav123, load_uav_human
 from dcfre.errors import InputError
 
@@ -38,7 +38,7 @@ def load_dataset(name: str, root: str | Path | None = None, **options) -> list[S
         One of :data:`DATASET_NAMES` (case-insensitive; ``_`` may stand for ``-``).
     root : str or Path, optional
         Dataset root. Required for the real datasets; for the synthetic suites it is the cache
-        folder the suite is generated under (default: :func:`~dcfre.data.synthetic.default_cache_dir`).
+        folder the suite is generated under (default: :func:`~dcfre.data.suites.default_cache_dir`).
     **options
         Passed to the loader: ``names=[...]`` for uav123/uav20l/ltb35/otb; ``seed``,
         ``frames_scale`` and ``jobs`` for the synthetic suites.
@@ -65,6 +65,8 @@ def load_synthetic(
     The suite lives in ``<root>/<suite>`` (``synth-lt``, or e.g. ``synth-lt-seed3-x0.25`` for a
     non-default seed or scale), ``root`` defaulting to the user cache folder.
     """
+    from dcfre.data.synthetic import generate_suite  # the generator imports SciPy and OpenCV: only when needed
+
     base = Path(root) if root is not None else default_cache_dir()
     folder = base / suite_folder_name(suite, seed, frames_scale)
     generate_suite(suite, folder, seed=seed, frames_scale=frames_scale, jobs=jobs)

@@ -57,10 +57,10 @@ class Sequence:
 
     def iter_frames(self) -> Iterator[np.ndarray]:
         """Yield decoded frames (H, W, 3) uint8 RGB or (H, W) uint8, in order."""
-        from dcfre import io
+        from dcfre.frames import iter_video, read_frame  # Pillow (and ffmpeg for videos): on first use only
 
         if self.video is not None:
-            yield from io.iter_video(self.video)
+            yield from iter_video(self.video)
         else:
             for path in self.frames:
-                yield io.read_frame(path)
+                yield read_frame(path)

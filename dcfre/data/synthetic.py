@@ -44,6 +44,7 @@ from dcfre.data import _synth_assets as assets
 from dcfre.data import _synth_script as script_lib
 from dcfre.data._synth_render import SceneAssets, SceneRenderer, make_noise_bank
 from dcfre.data.annotations import format_uav123_attributes
+from dcfre.data.suites import SUITE_NAMES, default_cache_dir, suite_folder_name  # noqa: F401  (re-exported)
 from dcfre.errors import DatasetError, InputError
 
 #: Bumped whenever generation changes, so cached suites are regenerated.
@@ -52,7 +53,6 @@ GENERATOR_VERSION = 1
 JPEG_QUALITY = 90
 #: Background canvas size relative to the frame (the canvas is mirrored beyond its borders).
 CANVAS_FACTOR = 2.5
-SUITE_NAMES = ("synth-lt", "synth-human")
 _TEMPORARY_NAME = re.compile(r"^\..+\.(?:tmp|old)-(\d+)$")
 
 
@@ -480,24 +480,6 @@ def _human_config(rng: np.random.Generator, name: str, frames_scale: float, size
         distractor_spread=(0.9, 3.5),
         distractor_recolour=10.0,
     )
-
-
-def default_cache_dir() -> Path:
-    """Where generated suites are cached: ``$DCFRE_CACHE``, else ``$XDG_CACHE_HOME/dcfre``, else ``~/.cache/dcfre``."""
-    if os.environ.get("DCFRE_CACHE"):
-        return Path(os.environ["DCFRE_CACHE"])
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "dcfre"
-
-
-def suite_folder_name(suite: str, seed: int = 0, frames_scale: float = 1.0) -> str:
-    """Cache sub-folder of a suite: ``synth-lt`` for the defaults, ``synth-lt-seed3-x0.25`` otherwise."""
-    name = suite
-    if seed != 0:
-        name += f"-seed{seed}"
-    if frames_scale != 1.0:
-        name += f"-x{frames_scale:g}"
-    return name
 
 
 def generate_suite(

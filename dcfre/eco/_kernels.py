@@ -1,7 +1,7 @@
 """Numba kernels of the ECO model (no Python objects, explicit dtypes)."""
 
 import numpy as np
-from numba import njit
+from dcfre._jit import njit  # numba.njit, with its start-up trimmed (see dcfre._jit)
 
 
 @njit(cache=True)

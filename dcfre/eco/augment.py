@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
 
+from dcfre._lazy import lazy_module
 from dcfre.config import AugmentationConfig
 from dcfre.features.sampling import crop_and_resize_many
+
+ndimage = lazy_module("scipy.ndimage")  # UPDT's first frame only
 
 
 def augment_first_sample(appearance, image, centre_yx, scale, blocks, config: AugmentationConfig):

@@ -10,10 +10,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pyfftw.interfaces.numpy_fft as fftw  # plans cached per shape (see dcfre.fourier)
 
-import dcfre.fourier  # noqa: F401  (enables the pyFFTW plan cache)
 from dcfre.config import ScaleConfig
+from dcfre.fourier import numpy_fft as fftw  # pyFFTW with its plan cache on (see dcfre.fourier)
 
 
 class ScaleFilter:

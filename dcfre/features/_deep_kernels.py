@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from numba import njit
+from dcfre._jit import njit  # numba.njit, with its start-up trimmed (see dcfre._jit)
 
 
 @njit(cache=True, nogil=True)

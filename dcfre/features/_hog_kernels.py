@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from dcfre._jit import njit  # numba.njit, with its start-up trimmed (see dcfre._jit)
 
 #: Gain of the outermost cells (toolbox: "boundary bins only get 7/8 of the weight").
 BORDER_CELL_GAIN = 8.0 / 7.0

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from dcfre._jit import njit  # numba.njit, with its start-up trimmed (see dcfre._jit)
 
 #: Half the side of a pixel: pixel i covers [i - PIXEL_HALF, i + PIXEL_HALF].
 PIXEL_HALF = 0.5

@@ -8,7 +8,7 @@ the last ``H % cell`` rows and ``W % cell`` columns belong to no cell.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from dcfre._jit import njit  # numba.njit, with its start-up trimmed (see dcfre._jit)
 
 #: Colour levels per channel of the Color Names table and the width of one level.
 LEVELS_PER_CHANNEL = 32

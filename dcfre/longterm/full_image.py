@@ -31,15 +31,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pyfftw.interfaces.numpy_fft as fftw  # plans cached per shape (see dcfre.fourier)
-from scipy import ndimage
-from scipy.fft import next_fast_len
 
+from dcfre._lazy import lazy_module
 from dcfre.eco.appearance import AppearanceModel
 from dcfre.eco.model import project_channels
 from dcfre.features.sampling import crop_and_resize_many
-from dcfre.fourier import full_from_half
+from dcfre.fourier import full_from_half, next_fast_len  # next_fast_len: scipy.fft's, imported on first use
+from dcfre.fourier import numpy_fft as fftw  # pyFFTW with its plan cache on (see dcfre.fourier)
 
+ndimage = lazy_module("scipy.ndimage")  # re-detection scans only
 
 
 @dataclass

@@ -48,7 +48,7 @@ def truncate_sequence(sequence, frames: int):
 
 def results_key(entry: DatasetEntry, seed: int, frames_scale: float, max_frames: int | None) -> str:
     """Folder name of an entry's raw results under ``OUT/runs`` (see the module docstring)."""
-    from dcfre.data.synthetic import suite_folder_name
+    from dcfre.data.suites import suite_folder_name
 
     if entry.dataset in SYNTHETIC:
         key = entry.results or suite_folder_name(entry.dataset, seed, frames_scale)
@@ -110,7 +110,7 @@ def prepare_datasets(
     root : path, optional
         Root of the real datasets (entries without their own ``root``).
     cache : path, optional
-        Folder of the synthetic suites (default: :func:`dcfre.data.synthetic.default_cache_dir`).
+        Folder of the synthetic suites (default: :func:`dcfre.data.suites.default_cache_dir`).
     seed, frames_scale
         Synthetic suites: generation seed and length scale (event durations scale too). Real
         datasets: ``frames_scale < 1`` keeps the first ``round(frames_scale * N)`` frames.
