@@ -25,7 +25,7 @@ import numpy as np
 
 from dcfre.data._files import IMAGE_EXTENSIONS
 from dcfre.data.folder import detect_layout, read_sequence_folder
-from dcfre.errors import AnnotationError, DatasetError, InputError
+from dcfre.errors import AnnotationError, DatasetError, FrameReadError, InputError
 from dcfre.frames import image_size, iter_video, read_frame, video_meta  # noqa: F401  (read_frame etc. re-exported)
 from dcfre.image import to_uint8  # noqa: F401  (re-exported: part of dcfre.io's API)
 
