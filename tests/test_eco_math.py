@@ -222,6 +222,41 @@ def test_newton_finds_subpixel_peak():
     assert peak.score == pytest.approx(1.0, abs=1e-3)
 
 
+def _eco_hc_sample_side(target_hw, cells=(6, 4), scale=4.0, min_area=150.0**2, max_area=200.0**2):
+    """ECO's tracker.m + init_features.m ('odd_cells') sample side, written out with numpy.
+
+    MATLAB's round is floor(x + 0.5) for x >= 0; ties in the odd-cell count keep the first offset.
+    """
+    target = np.asarray(target_hw, dtype=np.float64)
+    area = np.prod(target * scale)
+    factor = np.sqrt(area / max_area) if area > max_area else np.sqrt(area / min_area) if area < min_area else 1.0
+    side = np.sqrt(np.prod(target / factor * scale))
+    max_cell = max(cells)
+    start = (1 + 2 * np.floor(side / (2 * max_cell) + 0.5)) * max_cell
+    odd_counts = [sum(int((start + extra) // c) % 2 for c in cells) for extra in range(max_cell)]
+    return int(start + int(np.argmax(odd_counts))), factor
+
+
+@pytest.mark.parametrize("target_hw, side, hog, cn", [
+    ((30.0, 30.0), 164, 27, 41),  # search area below 150^2: the tie 150 / 12 = 12.5 -> 164 px
+    ((20.0, 35.0), 164, 27, 41),
+    ((40.0, 40.0), 164, 27, 41),  # 160 px: 160 / 12 = 13.33 -> 13 -> 162 + 2
+    ((45.0, 45.0), 188, 31, 47),  # 180 px: 31 * 6 = 186, + 2 for the odd CN grid
+    ((100.0, 60.0), 212, 35, 53),  # above 200^2: shrunk to 200 px -> 17 -> 210 + 2
+    ((7.0, 300.0), None, None, None),
+    ((3.0, 2.0), None, None, None),
+])
+def test_sample_size_matches_eco(target_hw, side, hog, cn):
+    expected_side, factor = _eco_hc_sample_side(target_hw)
+    g = compute_geometry(np.array(target_hw), [6, 4], 4.0, 150**2, 200**2)
+    assert int(g.sample_size[0]) == expected_side
+    assert g.initial_scale == pytest.approx(factor)
+    assert g.feature_sizes == [(expected_side // 6,) * 2, (expected_side // 4,) * 2]
+    assert g.filter_sizes == [tuple(n + (n + 1) % 2 for n in f) for f in g.feature_sizes]
+    if side is not None:
+        assert (expected_side, g.feature_sizes[0][0], g.feature_sizes[1][0]) == (side, hog, cn)
+
+
 def test_geometry_follows_eco_rules():
     g = compute_geometry(np.array([50.0, 30.0]), [6, 4], 4.0, 150**2, 200**2)
     area = np.prod(g.sample_size)
