@@ -185,6 +185,23 @@ def test_gauss_newton_decreases_the_objective():
     assert objectives[-1] < 0.9 * objectives[0]
 
 
+def test_projection_preconditioner_uses_uncompressed_dims():
+    """ECO (tracker.m): proj_energy = 2 sum|yf|^2 / sum(feature_dim), diag_M = precond_proj_param (proj_energy + lambda)."""
+    model = _small_model(1)
+    model.projections = [np.zeros((6, 3), np.float32), np.zeros((5, 2), np.float32)]
+    k1o, k2o = model.geometry.output_size
+    g = model.geometry
+    sigma = np.sqrt(np.prod(np.floor(g.base_target_size))) * model.config.output_sigma_factor * k1o / g.sample_size[0]
+    ky = np.arange(-(k1o // 2), k1o // 2 + 1)[:, None]
+    kx = np.arange(-(k2o // 2), 1)[None, :]  # ECO keeps the half kx <= 0
+    yf = (np.sqrt(2 * np.pi) * sigma / k1o) ** 2 * np.exp(-2 * (np.pi * sigma / k1o) ** 2 * (ky ** 2 + kx ** 2))
+    expected = model.config.precond_proj_param * (2 * np.sum(yf ** 2) / (6 + 5) + model.config.projection_reg)
+    precond = model.projection_preconditioner()
+    assert [p.shape for p in precond] == [(6, 3), (5, 2)]
+    for p in precond:
+        np.testing.assert_allclose(p, expected, rtol=1e-5)
+
+
 def test_sample_memory_weights_and_merging():
     shapes = [(2, 5, 3)]
     memory = SampleMemory(shapes, capacity=5, learning_rate=0.1)

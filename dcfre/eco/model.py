@@ -121,16 +121,12 @@ class ECOModel:
         full = [xf[0] for xf in self.spectra(blocks, project=False)]  # (D, K1, Kh)
         self.filters = [np.zeros((s.compressed_dim,) + shape, dtype=np.complex64)
                         for s, shape in zip(self.specs, self.layout.block_shapes)]
-        proj_energy = 2 * float(np.sum(np.abs(self.label) ** 2)) / sum(s.compressed_dim for s in self.specs)
 
         for _ in range(cfg.init_gn_iterations):
             problem = JointProblem(full, self.projections, self.filters, self.label, self.reg_kernels,
                                    cfg.projection_reg, self.layout)
             energy = [np.abs(z) ** 2 for z in problem.z0]
-            precond = self.filter_preconditioner(energy) + [
-                np.full(p.shape, cfg.precond_proj_param * (proj_energy + cfg.projection_reg), dtype=np.float32)
-                for p in self.projections
-            ]
+            precond = self.filter_preconditioner(energy) + self.projection_preconditioner()
             x0 = self.filters + [np.zeros_like(p) for p in self.projections]
             solution, _, _ = conjugate_gradient(
                 problem.apply, problem.rhs(), x0, precond, problem.inner,
@@ -157,6 +153,18 @@ class ECOModel:
             data = cfg.precond_data_param * e + (1 - cfg.precond_data_param) * e.mean(axis=0, keepdims=True)
             out.append(((1 - cfg.precond_reg_param) * data + cfg.precond_reg_param * self.reg_energy).astype(np.float32))
         return out
+
+    def projection_preconditioner(self) -> list[np.ndarray]:
+        """Diagonal preconditioner of the projection matrices in the Gauss-Newton problem (ECO).
+
+        ``precond_proj_param * (2 sum |y|^2 / D_total + lambda)`` for every entry, where the sum
+        runs over the label's half spectrum and ``D_total`` is the sum of the *uncompressed*
+        feature dimensions of all blocks (41 for ECO-HC: 31 HOG + 10 Color Names).
+        """
+        cfg = self.config
+        proj_energy = 2 * float(np.sum(np.abs(self.label) ** 2)) / sum(s.dim for s in self.specs)
+        value = cfg.precond_proj_param * (proj_energy + cfg.projection_reg)
+        return [np.full(p.shape, value, dtype=np.float32) for p in self.projections]
 
     def add_sample(self, sample: list[np.ndarray]) -> None:
         """Insert a new projected sample (list of (C, K1, Kh)) and update the sample energy."""
