@@ -73,3 +73,25 @@ def cell_mean_kernel(image, gain, offset, cell, out):
         for j in range(n_cols):
             for c in range(channels):
                 out[i, j, c] = out[i, j, c] * scale + shift
+
+
+@njit(cache=True)
+def gray_table_kernel(image, table, cell, out):
+    """Average of ``table[pixel]`` over each cell of a one-channel image.
+
+    ``image`` (H, W, 1) uint8 or float32 (clipped and rounded like a uint8 cast), ``table``
+    (256, D) float32, ``out`` zeroed (H // cell, W // cell, D) float32.
+    """
+    n_rows, n_cols, depth = out.shape
+    scale = np.float32(1.0 / (cell * cell))
+    for y in range(n_rows * cell):
+        i = y // cell
+        for x in range(n_cols * cell):
+            j = x // cell
+            index = _pixel_level(image[y, x, 0])
+            for d in range(depth):
+                out[i, j, d] += table[index, d]
+    for i in range(n_rows):
+        for j in range(n_cols):
+            for d in range(depth):
+                out[i, j, d] *= scale
