@@ -6,7 +6,8 @@ from scipy.signal import convolve2d
 
 from dcfre.config import ECOConfig, FeatureConfig
 from dcfre.eco.geometry import SampleGeometry, compute_geometry
-from dcfre.eco.model import ECOModel
+from dcfre.eco import model as model_module
+from dcfre.eco.model import ECOModel, symmetrize_filter
 from dcfre.eco.operators import BlockLayout, FilterProblem, JointProblem
 from dcfre.eco.optimize import conjugate_gradient
 from dcfre.eco.peak import find_peak
@@ -200,6 +201,70 @@ def test_projection_preconditioner_uses_uncompressed_dims():
     assert [p.shape for p in precond] == [(6, 3), (5, 2)]
     for p in precond:
         np.testing.assert_allclose(p, expected, rtol=1e-5)
+
+
+def test_symmetrize_filter_restores_a_real_signals_spectrum():
+    real = _real_spectrum((3, 9, 9))  # (C, K1, Kh) of real signals
+    # centred full spectrum with numpy as the reference: column kx = 0 is Hermitian in ky
+    full = np.fft.fftshift(np.fft.fft2(RNG.standard_normal((9, 9))))
+    assert np.allclose(full[::-1, 4], np.conj(full[:, 4]))
+    broken = real.copy()
+    broken[:, 5:, 0] += 0.3 + 0.2j  # rows ky > 0 of column kx = 0
+    fixed = symmetrize_filter(broken)
+    np.testing.assert_allclose(fixed, real, atol=1e-6)
+    np.testing.assert_array_equal(fixed[:, :4], broken[:, :4])  # ky < 0 kept, as in ECO
+    np.testing.assert_array_equal(symmetrize_filter(fixed), fixed)
+
+
+def _init_blocks():
+    return [RNG.standard_normal((1, 12, 12, 6)).astype(np.float32),
+            RNG.standard_normal((1, 8, 8, 5)).astype(np.float32)]
+
+
+def test_gauss_newton_preconditioner_built_once_from_pca_projected_sample(monkeypatch):
+    """ECO's train_joint: diag_M from the PCA-projected sample energy, the same for every GN step."""
+    seen = []
+    original = model_module.conjugate_gradient
+
+    def spy(apply, rhs, x0, precond, inner, iterations, **kwargs):
+        seen.append([np.array(m) for m in precond])
+        return original(apply, rhs, x0, precond, inner, iterations, **kwargs)
+
+    monkeypatch.setattr(model_module, "conjugate_gradient", spy)
+    blocks = _init_blocks()
+    model = _small_model(3)
+    pca = [model_module._pca_projection(x[0], s.compressed_dim) for x, s in zip(blocks, model.specs)]
+    model.projections = pca
+    energy = [np.abs(z[0]) ** 2 for z in model.spectra(blocks)]
+    model.initialize(blocks)
+    assert len(seen) == 3
+    cfg = model.config
+    for b, e in enumerate(energy):
+        data = cfg.precond_data_param * e + (1 - cfg.precond_data_param) * e.mean(axis=0, keepdims=True)
+        expected = (1 - cfg.precond_reg_param) * data + cfg.precond_reg_param * model.reg_energy
+        for m in seen:
+            np.testing.assert_allclose(m[b], expected, rtol=1e-5)
+        np.testing.assert_allclose(model.sample_energy[b], e, rtol=1e-5)  # ECO keeps this energy
+    # the filter's kx = 0 column is Hermitian after the joint optimization
+    for f in model.filters:
+        np.testing.assert_allclose(symmetrize_filter(f), f)
+
+
+def test_sample_energy_updated_only_on_training_frames():
+    model = _small_model(1)
+    model.initialize(_init_blocks())
+    cfg = model.config
+    sample = [s[0] for s in model.spectra(_init_blocks())]
+    before = [e.copy() for e in model.sample_energy]
+    model.frames_since_training = 0
+    assert not model.update(sample, cfg.skip_after_frame + 1)  # not a training frame
+    for e, e0 in zip(model.sample_energy, before):
+        np.testing.assert_array_equal(e, e0)
+    model.frames_since_training = cfg.train_gap
+    assert model.update(sample, cfg.skip_after_frame + 2)
+    lr = cfg.learning_rate
+    for e, e0, z in zip(model.sample_energy, before, sample):
+        np.testing.assert_allclose(e, (1 - lr) * e0 + lr * np.abs(z) ** 2, rtol=1e-5)
 
 
 def test_sample_memory_weights_and_merging():

@@ -122,23 +122,24 @@ class ECOModel:
         self.filters = [np.zeros((s.compressed_dim,) + shape, dtype=np.complex64)
                         for s, shape in zip(self.specs, self.layout.block_shapes)]
 
+        # ECO (tracker.m, train_joint.m): the sample energy of the PCA-projected samples builds the
+        # preconditioner once for all Gauss-Newton steps, and stays the running energy afterwards.
+        self.sample_energy = [np.mean(np.abs(s) ** 2, axis=0).astype(np.float32) for s in self.spectra(blocks)]
+        precond = self.filter_preconditioner(self.sample_energy) + self.projection_preconditioner()
         for _ in range(cfg.init_gn_iterations):
             problem = JointProblem(full, self.projections, self.filters, self.label, self.reg_kernels,
                                    cfg.projection_reg, self.layout)
-            energy = [np.abs(z) ** 2 for z in problem.z0]
-            precond = self.filter_preconditioner(energy) + self.projection_preconditioner()
             x0 = self.filters + [np.zeros_like(p) for p in self.projections]
             solution, _, _ = conjugate_gradient(
                 problem.apply, problem.rhs(), x0, precond, problem.inner,
                 cfg.init_cg_iterations, fletcher_reeves=True,
             )
             n = len(self.filters)
-            self.filters = [f.astype(np.complex64) for f in solution[:n]]
+            self.filters = [symmetrize_filter(f.astype(np.complex64)) for f in solution[:n]]
             self.projections = [(p + dp).astype(np.float32) for p, dp in zip(self.projections, solution[n:])]
 
         samples = self.spectra(blocks)  # projected with the final P
         self.memory = SampleMemory([s.shape[1:] for s in samples], cfg.n_samples, cfg.learning_rate)
-        self.sample_energy = [np.mean(np.abs(s) ** 2, axis=0).astype(np.float32) for s in samples]
         for i in range(samples[0].shape[0]):
             self.memory.insert([s[i] for s in samples])
         self.cg_state = None
@@ -167,21 +168,26 @@ class ECOModel:
         return [np.full(p.shape, value, dtype=np.float32) for p in self.projections]
 
     def add_sample(self, sample: list[np.ndarray]) -> None:
-        """Insert a new projected sample (list of (C, K1, Kh)) and update the sample energy."""
-        lr = self.config.learning_rate
+        """Insert a new projected sample (list of (C, K1, Kh)) into the memory."""
         self.memory.insert(sample)
+
+    def update_sample_energy(self, sample: list[np.ndarray]) -> None:
+        """Running average (rate: the learning rate) of the per-coefficient sample energy."""
+        lr = self.config.learning_rate
         self.sample_energy = [((1 - lr) * e + lr * np.abs(z) ** 2).astype(np.float32)
                               for e, z in zip(self.sample_energy, sample)]
 
     def update(self, sample: list[np.ndarray], frame_number: int) -> bool:
         """Add a sample and train on ECO's sparse schedule; returns whether the filter was trained.
 
-        ``frame_number`` is 1-based (1 = initialization frame).
+        ``frame_number`` is 1-based (1 = initialization frame). As in ECO, the sample energy
+        (preconditioner) takes in only the samples of training frames.
         """
         self.add_sample(sample)
         cfg = self.config
         due = frame_number < cfg.skip_after_frame or self.frames_since_training >= cfg.train_gap
         if due:
+            self.update_sample_energy(sample)
             self.train(cfg.cg_iterations)
             self.frames_since_training = 0
         else:
@@ -216,6 +222,26 @@ class ECOModel:
     def is_finite(self) -> bool:
         """False if NaN or Inf reached the filter or the projection."""
         return all(np.isfinite(f).all() for f in self.filters) and all(np.isfinite(p).all() for p in self.projections)
+
+
+def symmetrize_filter(hf: np.ndarray) -> np.ndarray:
+    """Make the ``kx = 0`` column of half spectra Hermitian, as ECO does after each Gauss-Newton step.
+
+    Parameters
+    ----------
+    hf : ndarray, shape (C, K1, Kh), complex
+        Centred half spectra (rows ``ky = -(K1-1)/2 .. (K1-1)/2``, column 0 is ``kx = 0``).
+
+    Returns
+    -------
+    ndarray, same shape
+        A copy whose rows ``ky > 0`` of column 0 are the conjugates of rows ``-ky`` (the ``ky < 0``
+        half is kept, as in ECO), so that the filter is the spectrum of a real signal.
+    """
+    out = np.array(hf, copy=True)
+    centre = (hf.shape[1] - 1) // 2
+    out[:, centre + 1:, 0] = np.conj(out[:, :centre, 0][:, ::-1])
+    return out
 
 
 def _pca_projection(features: np.ndarray, n_components: int) -> np.ndarray:
