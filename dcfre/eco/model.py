@@ -16,7 +16,7 @@ from dcfre.eco.optimize import CGState, conjugate_gradient
 from dcfre.eco.regularization import regularization_kernel
 from dcfre.eco.samples import SampleMemory
 from dcfre.features.extractor import BlockSpec
-from dcfre.fourier import RealFFT2, gaussian_label, hann_window, interpolation_grid
+from dcfre.fourier import RealFFT2, gaussian_label, hann_window, interpolation_grid, shift_spectrum
 
 
 class ECOModel:
@@ -57,6 +57,7 @@ class ECOModel:
         self.cg_state: CGState | None = None
         self.frames_since_training = 0
         self.updates = 0
+        self._init_shift = (0.0, 0.0)
 
     # ------------------------------------------------------------------------------ transforms
     @property
@@ -109,22 +110,25 @@ class ECOModel:
         return score_spectrum(self.filters, spectra, self.layout)
 
     # ------------------------------------------------------------------------------ learning
-    def initialize(self, blocks: list[np.ndarray]) -> None:
+    def initialize(self, blocks: list[np.ndarray], shift_cells: tuple[float, float] = (0.0, 0.0)) -> None:
         """Learn P (PCA, then Gauss-Newton jointly with f) from the first sample.
 
         ``blocks``: list of (A, N1, N2, D); ``A`` >= 1 samples (the first is the plain sample, the
         others augmented copies). The joint optimization uses the plain sample, as ECO does;
-        every sample enters the memory.
+        every sample enters the memory. ``shift_cells`` (output-grid cells, (dy, dx)) moves the
+        samples' spectra so that the target is centred (ECO samples at the rounded position).
         """
         cfg = self.config
         self.projections = [_pca_projection(x[0], spec.compressed_dim) for x, spec in zip(blocks, self.specs)]
-        full = [xf[0] for xf in self.spectra(blocks, project=False)]  # (D, K1, Kh)
+        self._init_shift = (-shift_cells[0], -shift_cells[1])
+        full = [xf[0] for xf in self._shifted(self.spectra(blocks, project=False))]  # (D, K1, Kh)
         self.filters = [np.zeros((s.compressed_dim,) + shape, dtype=np.complex64)
                         for s, shape in zip(self.specs, self.layout.block_shapes)]
 
         # ECO (tracker.m, train_joint.m): the sample energy of the PCA-projected samples builds the
         # preconditioner once for all Gauss-Newton steps, and stays the running energy afterwards.
-        self.sample_energy = [np.mean(np.abs(s) ** 2, axis=0).astype(np.float32) for s in self.spectra(blocks)]
+        self.sample_energy = [np.mean(np.abs(s) ** 2, axis=0).astype(np.float32)
+                              for s in self._shifted(self.spectra(blocks))]
         precond = self.filter_preconditioner(self.sample_energy) + self.projection_preconditioner()
         for _ in range(cfg.init_gn_iterations):
             problem = JointProblem(full, self.projections, self.filters, self.label, self.reg_kernels,
@@ -138,7 +142,7 @@ class ECOModel:
             self.filters = [symmetrize_filter(f.astype(np.complex64)) for f in solution[:n]]
             self.projections = [(p + dp).astype(np.float32) for p, dp in zip(self.projections, solution[n:])]
 
-        samples = self.spectra(blocks)  # projected with the final P
+        samples = self._shifted(self.spectra(blocks))  # projected with the final P
         self.memory = SampleMemory([s.shape[1:] for s in samples], cfg.n_samples, cfg.learning_rate)
         for i in range(samples[0].shape[0]):
             self.memory.insert([s[i] for s in samples])
@@ -146,6 +150,12 @@ class ECOModel:
         if samples[0].shape[0] > 1:  # augmented samples: fit the filter to all of them
             self.train(cfg.init_cg_iterations)
         self.frames_since_training = 0
+
+    def _shifted(self, spectra: list[np.ndarray]) -> list[np.ndarray]:
+        """Spectra translated by the initialization shift (no-op without one)."""
+        if self._init_shift == (0.0, 0.0):
+            return spectra
+        return [shift_spectrum(x, self._init_shift, self.output_size).astype(np.complex64) for x in spectra]
 
     def filter_preconditioner(self, energy: list[np.ndarray]) -> list[np.ndarray]:
         cfg = self.config
