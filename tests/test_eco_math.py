@@ -137,6 +137,43 @@ def test_operators_are_self_adjoint():
     assert jp.inner(a, jp.apply(a)) > 0
 
 
+def test_joint_problem_with_weighted_samples_matches_dense_quadratic_form():
+    """<v, A v> and <v, b> of the multi-sample Gauss-Newton problem against the loss written on full spectra."""
+    layout = _two_block_layout()
+    label = gaussian_label(9, 11, (1.0, 1.0), (9, 11))
+    kernels = [_kernel(), _kernel()]
+    x = [_real_spectrum((3, 4, 9, 11)), _real_spectrum((3, 3, 5, 5))]  # (M, D, K1, Kh)
+    P = [RNG.standard_normal((4, 2)).astype(np.float32), RNG.standard_normal((3, 1)).astype(np.float32)]
+    f0 = [_real_spectrum((2, 9, 11)), _real_spectrum((1, 5, 5))]
+    w = np.array([0.5, 0.3, 0.2])
+    lam = 1e-2
+    jp = JointProblem(x, P, f0, label, kernels, lam, layout, sample_weights=w)
+    v = [_real_spectrum((2, 9, 11)), _real_spectrum((1, 5, 5)),
+         RNG.standard_normal((4, 2)).astype(np.float32), RNG.standard_normal((3, 1)).astype(np.float32)]
+
+    def linear_scores(m):
+        """R_m v on the full 9 x 11 output spectrum."""
+        out = np.zeros((9, 11), dtype=np.complex128)
+        for b in range(2):
+            xm = full_from_half(x[b][m])
+            z0 = np.einsum("dkl,dc->ckl", xm, P[b])
+            dz = np.einsum("dkl,dc->ckl", xm, v[2 + b])
+            part = np.sum(z0 * full_from_half(v[b]) + dz * full_from_half(f0[b]), axis=0)
+            k1, k2 = part.shape
+            r0, c0 = (9 - k1) // 2, (11 - k2) // 2
+            out[r0:r0 + k1, c0:c0 + k2] += part
+        return out
+
+    reg = sum(np.sum(np.abs(convolve2d(fc, kernels[b], "full")) ** 2) for b in range(2) for fc in full_from_half(v[b]))
+    quad = sum(w[m] * np.sum(np.abs(linear_scores(m)) ** 2) for m in range(3)) + reg
+    quad += lam * sum(np.sum(dp.astype(np.float64) ** 2) for dp in v[2:])
+    assert jp.inner(v, jp.apply(v)) == pytest.approx(quad, rel=1e-4)
+    y = full_from_half(label)
+    lin = sum(w[m] * np.sum((linear_scores(m) * np.conj(y)).real) for m in range(3))
+    lin -= lam * sum(np.sum(dp * p0) for dp, p0 in zip(v[2:], P))
+    assert jp.inner(v, jp.rhs()) == pytest.approx(lin, rel=1e-4)
+
+
 def test_conjugate_gradient_on_dense_spd_system():
     n = 30
     q = RNG.standard_normal((n, n))
@@ -248,6 +285,32 @@ def test_gauss_newton_preconditioner_built_once_from_pca_projected_sample(monkey
     # the filter's kx = 0 column is Hermitian after the joint optimization
     for f in model.filters:
         np.testing.assert_allclose(symmetrize_filter(f), f)
+
+
+def test_augmented_first_frame_uses_every_sample_with_equal_weight(monkeypatch):
+    """UPDT / pytracking: PCA over all initial samples, Gauss-Newton and memory with weights 1/A."""
+    blocks = [RNG.standard_normal((3, 12, 12, 6)).astype(np.float32),
+              RNG.standard_normal((3, 8, 8, 5)).astype(np.float32)]
+    seen = []
+    original = model_module.JointProblem
+
+    def spy(*args, **kwargs):
+        problem = original(*args, **kwargs)
+        seen.append(problem)
+        return problem
+
+    monkeypatch.setattr(model_module, "JointProblem", spy)
+    model = _small_model(1)
+    pooled = [b.reshape(-1, b.shape[-1]).astype(np.float64) for b in blocks]
+    # projections before Gauss-Newton: leading eigenvectors of the pooled covariance (up to sign)
+    expected = [np.linalg.eigh(np.cov(x.T))[1][:, ::-1][:, :s.compressed_dim] for x, s in zip(pooled, model.specs)]
+    model.initialize(blocks)
+    assert seen and np.allclose(seen[0].sample_weights, 1 / 3)
+    assert seen[0].x[0].shape[0] == 3
+    for p0, e in zip(seen[0].P0, expected):
+        np.testing.assert_allclose(np.abs(p0.T @ e), np.eye(e.shape[1]), atol=1e-4)
+    assert model.memory.count == 3
+    np.testing.assert_allclose(model.memory.weights, 1 / 3)
 
 
 def test_sample_energy_updated_only_on_training_frames():

@@ -65,16 +65,21 @@ class AppearanceModel:
         self.sampler = HalfSpectrumSampler(*geometry.output_size, threads=config.fft_threads)
 
     # ----------------------------------------------------------------------------- sampling
-    def sample_features(self, image: np.ndarray, centre_yx: np.ndarray, scales: np.ndarray) -> list[np.ndarray]:
-        """Feature blocks of square samples centred at ``centre_yx``, one per scale."""
+    def sample_patches(self, image: np.ndarray, centre_yx: np.ndarray, scales: np.ndarray) -> np.ndarray:
+        """Square sample patches around ``centre_yx``, one per scale: (S, side, side[, 3]) float32.
+
+        Centred at :meth:`sample_position` (the rounded position with ECO's sampling).
+        """
         side = self.geometry.sample_size.astype(np.float64)
         patch_sizes = side[None, :] * np.asarray(scales, dtype=np.float64)[:, None]
         out_hw = (int(side[0]), int(side[1]))
         if self.config.eco_patch_sampling:
-            patches = eco_sample_patches(image, self.sample_position(centre_yx), patch_sizes, out_hw)
-        else:
-            patches = crop_and_resize_many(image, centre_yx, patch_sizes, out_hw)
-        return self.extractor(patches)
+            return eco_sample_patches(image, self.sample_position(centre_yx), patch_sizes, out_hw)
+        return crop_and_resize_many(image, centre_yx, patch_sizes, out_hw)
+
+    def sample_features(self, image: np.ndarray, centre_yx: np.ndarray, scales: np.ndarray) -> list[np.ndarray]:
+        """Feature blocks of square samples centred at ``centre_yx``, one per scale."""
+        return self.extractor(self.sample_patches(image, centre_yx, scales))
 
     def sample_position(self, centre_yx: np.ndarray) -> np.ndarray:
         """Where samples around ``centre_yx`` are centred: the position itself, or rounded as in ECO."""

@@ -114,14 +114,17 @@ class ECOModel:
         """Learn P (PCA, then Gauss-Newton jointly with f) from the first sample.
 
         ``blocks``: list of (A, N1, N2, D); ``A`` >= 1 samples (the first is the plain sample, the
-        others augmented copies). The joint optimization uses the plain sample, as ECO does;
-        every sample enters the memory. ``shift_cells`` (output-grid cells, (dy, dx)) moves the
+        others augmented copies). As in UPDT / pytracking, the PCA and the joint optimization see
+        all of them with weight ``1 / A`` each, and all enter the memory with that weight (for
+        ``A = 1`` this is ECO's first frame). ``shift_cells`` (output-grid cells, (dy, dx)) moves the
         samples' spectra so that the target is centred (ECO samples at the rounded position).
         """
         cfg = self.config
-        self.projections = [_pca_projection(x[0], spec.compressed_dim) for x, spec in zip(blocks, self.specs)]
+        self.projections = [_pca_projection(x, spec.compressed_dim) for x, spec in zip(blocks, self.specs)]
         self._init_shift = (-shift_cells[0], -shift_cells[1])
-        full = [xf[0] for xf in self._shifted(self.spectra(blocks, project=False))]  # (D, K1, Kh)
+        full = self._shifted(self.spectra(blocks, project=False))  # (A, D, K1, Kh)
+        n_init = full[0].shape[0]
+        init_weights = np.full(n_init, 1.0 / n_init)
         self.filters = [np.zeros((s.compressed_dim,) + shape, dtype=np.complex64)
                         for s, shape in zip(self.specs, self.layout.block_shapes)]
 
@@ -132,7 +135,7 @@ class ECOModel:
         precond = self.filter_preconditioner(self.sample_energy) + self.projection_preconditioner()
         for _ in range(cfg.init_gn_iterations):
             problem = JointProblem(full, self.projections, self.filters, self.label, self.reg_kernels,
-                                   cfg.projection_reg, self.layout)
+                                   cfg.projection_reg, self.layout, sample_weights=init_weights)
             x0 = self.filters + [np.zeros_like(p) for p in self.projections]
             solution, _, _ = conjugate_gradient(
                 problem.apply, problem.rhs(), x0, precond, problem.inner,
@@ -143,12 +146,9 @@ class ECOModel:
             self.projections = [(p + dp).astype(np.float32) for p, dp in zip(self.projections, solution[n:])]
 
         samples = self._shifted(self.spectra(blocks))  # projected with the final P
-        self.memory = SampleMemory([s.shape[1:] for s in samples], cfg.n_samples, cfg.learning_rate)
-        for i in range(samples[0].shape[0]):
-            self.memory.insert([s[i] for s in samples])
+        self.memory = SampleMemory([s.shape[1:] for s in samples], max(cfg.n_samples, n_init), cfg.learning_rate)
+        self.memory.insert_initial(samples)
         self.cg_state = None
-        if samples[0].shape[0] > 1:  # augmented samples: fit the filter to all of them
-            self.train(cfg.init_cg_iterations)
         self.frames_since_training = 0
 
     def _shifted(self, spectra: list[np.ndarray]) -> list[np.ndarray]:
@@ -255,7 +255,10 @@ def symmetrize_filter(hf: np.ndarray) -> np.ndarray:
 
 
 def _pca_projection(features: np.ndarray, n_components: int) -> np.ndarray:
-    """Leading principal directions of a feature map (N1, N2, D) -> (D, C) float32 (ECO's init)."""
+    """Leading principal directions of feature maps (..., N1, N2, D) -> (D, C) float32 (ECO's init).
+
+    All cells of all maps given are pooled (pytracking / UPDT: every augmented first-frame sample).
+    """
     x = features.reshape(-1, features.shape[-1]).astype(np.float64)
     x = x - x.mean(axis=0)
     u, _, _ = np.linalg.svd(x.T @ x)
