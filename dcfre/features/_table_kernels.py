@@ -1,4 +1,4 @@
-"""Numba kernels of the lookup-table (Color Names) and intensity features, pooled per cell.
+"""Numba kernels of the lookup-table features (Color Names, gray intensity channels), pooled per cell.
 
 Private module: call :mod:`dcfre.features.colornames`, which validates the input. Each cell
 ``(i, j)`` averages the pixels ``[i * cell, (i + 1) * cell) x [j * cell, (j + 1) * cell)``;
@@ -52,27 +52,6 @@ def table_lookup_kernel(image, table, cell, out):
         for j in range(n_cols):
             for d in range(depth):
                 out[i, j, d] *= scale
-
-
-@njit(cache=True)
-def cell_mean_kernel(image, gain, offset, cell, out):
-    """Average of ``image * gain + offset`` over each cell, per channel.
-
-    ``image`` (H, W, C) uint8 or float32, ``out`` zeroed (H // cell, W // cell, C) float32.
-    """
-    n_rows, n_cols, channels = out.shape
-    for y in range(n_rows * cell):
-        i = y // cell
-        for x in range(n_cols * cell):
-            j = x // cell
-            for c in range(channels):
-                out[i, j, c] += np.float32(image[y, x, c])
-    scale = np.float32(gain / (cell * cell))
-    shift = np.float32(offset)
-    for i in range(n_rows):
-        for j in range(n_cols):
-            for c in range(channels):
-                out[i, j, c] = out[i, j, c] * scale + shift
 
 
 @njit(cache=True)
