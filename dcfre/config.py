@@ -33,11 +33,11 @@ class HogConfig:
 
 @dataclass(frozen=True)
 class ColorNamesConfig:
-    """Color Names (10-dim CNnorm table) feature block; gray frames use the intensity fallback."""
+    """Color Names (10-dim CNnorm table) feature block; gray frames use the 5-dim intensity-channel table."""
 
     cell_size: int = 4  #: ECO-HC: 4
     compressed_dim: int = 3  #: ECO-HC: 3
-    gray_compressed_dim: int = 1  #: the intensity fallback has one channel
+    gray_compressed_dim: int = 3  #: gray frames: the 5 intensity channels compressed to 3 (ECO-HC)
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,8 @@ class ECOConfig:
     interpolation_bicubic_a: float = -0.75  #: cubic interpolation kernel parameter (ECO)
     newton_iterations: int = 5  #: sub-grid refinement of the score maximum (ECO)
     augment: AugmentationConfig | None = None  #: first-frame data augmentation (UPDT deep model)
+    eco_patch_sampling: bool = True  #: sample patches as ECO (rounded position, integer decimation, bilinear
+    #: resize) instead of sub-pixel crops with area averaging
     fft_threads: int = 1  #: pyFFTW threads
 
 

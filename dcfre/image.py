@@ -32,3 +32,21 @@ def to_uint8(array: np.ndarray) -> np.ndarray:
             values = values * 255.0
         return np.clip(np.rint(values), 0, 255).astype(np.uint8)
     raise FrameReadError(f"unsupported image sample type {array.dtype}")
+
+
+def is_color_frame(frame: np.ndarray) -> bool:
+    """Whether a frame is colour, as ECO decides it on the first frame (``tracker.m``).
+
+    A frame is colour if it has three channels and its first two channels differ somewhere:
+    gray videos are often decoded (or stored, as many OTB sequences are) as RGB with three equal
+    channels, and ECO-HC then uses its gray-frame features (intensity channels instead of Color
+    Names). ECO compares only the first two channels; so does this.
+
+    Parameters
+    ----------
+    frame : ndarray, shape (H, W) or (H, W, C)
+    """
+    frame = np.asarray(frame)
+    if frame.ndim != 3 or frame.shape[2] != 3:
+        return False
+    return not np.array_equal(frame[:, :, 0], frame[:, :, 1])

@@ -4,6 +4,7 @@ Usage::
 
     python scripts/compare_on_sequences.py /work/shared/sequences --trackers eco-hc,opencv-csrt,opencv-kcf
         [--out-dir DIR] [--json FILE] [--max-frames N] [--threads 1|all] [--workers W] [--no-warmup]
+        [--reference README.md]
 
 Each PATH is a sequence folder or a folder of sequence folders (any layout of
 :mod:`dcfre.data.folder`). Every tracker is initialized with the first ground-truth box and
@@ -15,6 +16,11 @@ makes the run resumable, or in a temporary folder). Scores, per sequence:
   (:mod:`dcfre.evaluation.metrics`, frames whose ground truth is absent excluded, every other
   frame scored including the first);
 - FPS: frames / tracker seconds (``initialize`` + ``track`` calls, no image decoding).
+
+``--reference FILE`` reads reference scores from the Markdown tables of FILE (e.g. the README of
+the shared sequences folder: rows ``| tracker | ... |`` whose columns are sequence names, full or
+the part after the dataset prefix, with cells such as ``0.53`` or ``0.53 (0.79)``) and prints them
+beside the measured rows, each with the measured trackers' mean over the same sequences.
 
 Per tracker: mean AUC and mean DP@20 over sequences, FPS = all frames / all tracker seconds,
 and the mean of the per-sequence FPS. Before the timed runs each tracker is warmed up in this
@@ -61,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--threads", choices=["1", "all"], default="1", help="threads of numerical libraries (default: 1)")
     parser.add_argument("--workers", type=int, default=1, help="parallel worker processes (default: 1)")
     parser.add_argument("--no-warmup", action="store_true", help="do not warm the trackers up before the timed runs")
+    parser.add_argument("--reference", metavar="FILE",
+                        help="Markdown file with reference AUC tables to print beside the results")
     return parser
 
 
@@ -171,6 +179,80 @@ def format_tables(table: dict, names: list[str]) -> str:
     return "\n".join(lines)
 
 
+def _reference_value(cell: str) -> float | None:
+    """Leading number of a table cell (``0.53`` or ``0.53 (0.79)``); None for ``—`` or text."""
+    head = cell.strip().split(" ")[0] if cell.strip() else ""
+    try:
+        return float(head)
+    except ValueError:
+        return None
+
+
+def _match_sequence(column: str, names: list[str]) -> str | None:
+    """The sequence a column header names: the full name, or the part after a dataset prefix."""
+    column = column.strip()
+    for name in names:
+        if name == column or name.endswith("_" + column):
+            return name
+    return None
+
+
+def parse_reference_tables(text: str, names: list[str]) -> dict[str, dict[str, float]]:
+    """Reference AUC per table row and sequence from the Markdown tables of ``text``.
+
+    Only columns that name one of ``names`` are read; each table is kept apart (its rows are a
+    group of sequences). Returns ``{"tracker [table k]": {sequence: auc}}`` with the tracker name
+    cut before a parenthesized note, in order of appearance.
+    """
+    out: dict[str, dict[str, float]] = {}
+    n_tables = 0
+    header: list[str] | None = None
+    for line in text.splitlines():
+        line = line.strip()
+        if not line.startswith("|"):
+            header = None
+            continue
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if header is None:
+            header = cells
+            n_tables += 1
+            continue
+        if all(set(c) <= set("-: ") for c in cells):
+            continue  # the rule under the header
+        tracker = cells[0].split(" (")[0]  # "pyECO-HC (numpy + ...)" -> "pyECO-HC"
+        for column, cell in zip(header[1:], cells[1:]):
+            sequence = _match_sequence(column, names)
+            value = _reference_value(cell)
+            if sequence is not None and value is not None:
+                out.setdefault(f"{tracker} [table {n_tables}]", {})[sequence] = value
+    return out
+
+
+def format_reference(table: dict, references: dict[str, dict[str, float]], names: list[str]) -> str:
+    """Markdown: each reference row beside the measured trackers, means over that row's sequences."""
+    lines = ["Success AUC beside the reference rows (mean over the sequences each reference row covers):", ""]
+    lines += ["| row | sequences | mean AUC | " + " | ".join(names) + " |", "|---" * (3 + len(names)) + "|"]
+    for tracker, values in references.items():
+        covered = [n for n in names if n in values]
+        mean = sum(values[n] for n in covered) / len(covered)
+        cells = [_num(values.get(n), 2) for n in names]
+        lines.append(f"| {tracker} (reference) | {len(covered)} | {_num(mean, 3)} | " + " | ".join(cells) + " |")
+        for spec, entry in table.items():
+            measured = [entry["sequences"].get(n, {}).get("auc") for n in covered]
+            measured = [m for m in measured if m is not None and not math.isnan(m)]
+            if len(measured) != len(covered):
+                continue
+            row = []
+            for n in names:
+                auc = entry["sequences"].get(n, {}).get("auc")
+                mark = "" if n not in values or auc is None else (" +" if round(auc, 2) >= values[n] else " -")
+                row.append(_num(auc, 2) + mark)
+            lines.append(f"| {spec} | {len(covered)} | {_num(sum(measured) / len(measured), 3)} | "
+                         + " | ".join(row) + " |")
+    lines += ["", "+ / -: the measured AUC (to 2 decimals) is at least / below the reference row above it."]
+    return "\n".join(lines)
+
+
 def _load_text(load) -> str:
     return " / ".join(f"{v:.2f}" for v in load)
 
@@ -209,6 +291,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     names = [s.name for s in sequences]
     print(format_tables(table, names))
+    if args.reference:
+        references = parse_reference_tables(Path(args.reference).read_text(encoding="utf-8"), names)
+        if references:
+            print()
+            print(format_reference(table, references, names))
+        else:
+            print(f"\nno reference row in {args.reference} names one of these sequences")
     load_end = load_average()
     print(f"\nLoad average (1/5/15 min): start {_load_text(load_start)}, end {_load_text(load_end)}; "
           f"threads: {args.threads}; wall {time.perf_counter() - start:.0f} s")

@@ -10,7 +10,8 @@ import pytest
 import skimage.data
 
 from dcfre.errors import InputError
-from dcfre.features.colornames import colornames, colornames_table, intensity
+from dcfre.features.colornames import colornames, colornames_table, intensity, intensity_channel_table
+from dcfre.image import is_color_frame
 
 #: sha256 of the committed data/colornames_cnnorm.npy file and of the table's raw float32 bytes.
 FILE_SHA256 = "40dfe59dc24e683b9e0f814f67c6fcb052cb0a759284b9f9c77520c74e44e5e2"
@@ -87,15 +88,49 @@ def test_float_input_is_rounded_like_uint8():
     assert not np.allclose(low, high)
 
 
+def _eco_intensity_coding():
+    """ECO's 6-channel intensity coding, from scipy's quadratic B-spline: spacing 255/4, centres (k - 1/2) * 255/4."""
+    from scipy.interpolate import BSpline
+
+    spline = BSpline.basis_element([-1.5, -0.5, 0.5, 1.5], extrapolate=False)
+    spacing = 255 / 4
+    levels = np.arange(256.0)
+    return np.stack([np.nan_to_num(spline((levels - (k - 0.5) * spacing) / spacing)) for k in range(6)], axis=1)
+
+
+def test_intensity_table_spans_ecos_coding_without_its_constant():
+    table = intensity_channel_table().astype(np.float64)
+    coding = _eco_intensity_coding()
+    assert table.shape == (256, 5)
+    np.testing.assert_allclose(coding.sum(axis=1), 1.0, atol=1e-12)  # the constant direction ECO drops
+    centred = coding - coding.mean(axis=1, keepdims=True)
+    # same inner products as the coding projected off (1, ..., 1): ECO's table up to a rotation
+    np.testing.assert_allclose(table @ table.T, centred @ centred.T, atol=1e-6)
+    # the rows' norms: 1/sqrt(3) at the spline centres and midpoints (levels 0, 32, 64, ... are not centres)
+    centre_levels = [round((k - 0.5) * 255 / 4) for k in range(1, 5)]
+    assert np.allclose(np.linalg.norm(table[centre_levels], axis=1), np.linalg.norm(centred[centre_levels], axis=1))
+    assert not intensity_channel_table().flags.writeable
+
+
 def test_intensity_matches_naive_average():
     gray = skimage.data.camera()[10:77, 20:103]
     features = intensity(gray, 4)
-    assert features.shape == (16, 20, 1) and features.dtype == np.float32
-    expected = naive_cell_average(gray[:, :, None] / 255.0 - 0.5, 4)
-    np.testing.assert_allclose(features, expected, rtol=1e-6, atol=1e-6)
+    assert features.shape == (16, 20, 5) and features.dtype == np.float32
+    expected = naive_cell_average(intensity_channel_table()[gray].astype(np.float64), 4)
+    np.testing.assert_allclose(features, expected, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(intensity(gray.astype(np.float32)[:, :, None], 4), features, atol=1e-7)
-    assert intensity(np.zeros((4, 4), np.uint8), 2).min() == -0.5
-    assert intensity(np.full((4, 4), 255, np.uint8), 2).max() == pytest.approx(0.5)
+    np.testing.assert_allclose(intensity(np.full((4, 4), 300.0, np.float32), 2)[0, 0], intensity_channel_table()[255])
+
+
+def test_equal_channel_rgb_is_gray():
+    gray = skimage.data.camera()[:40, :50]
+    assert not is_color_frame(gray)
+    assert not is_color_frame(np.repeat(gray[:, :, None], 3, axis=2))
+    assert is_color_frame(skimage.data.astronaut()[:40, :50])
+    tinted = np.repeat(gray[:, :, None], 3, axis=2)
+    tinted[5, 7, 1] ^= 1  # one differing pixel makes the frame colour, as in ECO
+    assert is_color_frame(tinted)
+    assert not is_color_frame(np.zeros((8, 8, 4), np.uint8))
 
 
 @pytest.mark.parametrize(

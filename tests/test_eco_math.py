@@ -6,7 +6,8 @@ from scipy.signal import convolve2d
 
 from dcfre.config import ECOConfig, FeatureConfig
 from dcfre.eco.geometry import SampleGeometry, compute_geometry
-from dcfre.eco.model import ECOModel
+from dcfre.eco import model as model_module
+from dcfre.eco.model import ECOModel, symmetrize_filter
 from dcfre.eco.operators import BlockLayout, FilterProblem, JointProblem
 from dcfre.eco.optimize import conjugate_gradient
 from dcfre.eco.peak import find_peak
@@ -136,6 +137,43 @@ def test_operators_are_self_adjoint():
     assert jp.inner(a, jp.apply(a)) > 0
 
 
+def test_joint_problem_with_weighted_samples_matches_dense_quadratic_form():
+    """<v, A v> and <v, b> of the multi-sample Gauss-Newton problem against the loss written on full spectra."""
+    layout = _two_block_layout()
+    label = gaussian_label(9, 11, (1.0, 1.0), (9, 11))
+    kernels = [_kernel(), _kernel()]
+    x = [_real_spectrum((3, 4, 9, 11)), _real_spectrum((3, 3, 5, 5))]  # (M, D, K1, Kh)
+    P = [RNG.standard_normal((4, 2)).astype(np.float32), RNG.standard_normal((3, 1)).astype(np.float32)]
+    f0 = [_real_spectrum((2, 9, 11)), _real_spectrum((1, 5, 5))]
+    w = np.array([0.5, 0.3, 0.2])
+    lam = 1e-2
+    jp = JointProblem(x, P, f0, label, kernels, lam, layout, sample_weights=w)
+    v = [_real_spectrum((2, 9, 11)), _real_spectrum((1, 5, 5)),
+         RNG.standard_normal((4, 2)).astype(np.float32), RNG.standard_normal((3, 1)).astype(np.float32)]
+
+    def linear_scores(m):
+        """R_m v on the full 9 x 11 output spectrum."""
+        out = np.zeros((9, 11), dtype=np.complex128)
+        for b in range(2):
+            xm = full_from_half(x[b][m])
+            z0 = np.einsum("dkl,dc->ckl", xm, P[b])
+            dz = np.einsum("dkl,dc->ckl", xm, v[2 + b])
+            part = np.sum(z0 * full_from_half(v[b]) + dz * full_from_half(f0[b]), axis=0)
+            k1, k2 = part.shape
+            r0, c0 = (9 - k1) // 2, (11 - k2) // 2
+            out[r0:r0 + k1, c0:c0 + k2] += part
+        return out
+
+    reg = sum(np.sum(np.abs(convolve2d(fc, kernels[b], "full")) ** 2) for b in range(2) for fc in full_from_half(v[b]))
+    quad = sum(w[m] * np.sum(np.abs(linear_scores(m)) ** 2) for m in range(3)) + reg
+    quad += lam * sum(np.sum(dp.astype(np.float64) ** 2) for dp in v[2:])
+    assert jp.inner(v, jp.apply(v)) == pytest.approx(quad, rel=1e-4)
+    y = full_from_half(label)
+    lin = sum(w[m] * np.sum((linear_scores(m) * np.conj(y)).real) for m in range(3))
+    lin -= lam * sum(np.sum(dp * p0) for dp, p0 in zip(v[2:], P))
+    assert jp.inner(v, jp.rhs()) == pytest.approx(lin, rel=1e-4)
+
+
 def test_conjugate_gradient_on_dense_spd_system():
     n = 30
     q = RNG.standard_normal((n, n))
@@ -185,6 +223,113 @@ def test_gauss_newton_decreases_the_objective():
     assert objectives[-1] < 0.9 * objectives[0]
 
 
+def test_projection_preconditioner_uses_uncompressed_dims():
+    """ECO (tracker.m): proj_energy = 2 sum|yf|^2 / sum(feature_dim), diag_M = precond_proj_param (proj_energy + lambda)."""
+    model = _small_model(1)
+    model.projections = [np.zeros((6, 3), np.float32), np.zeros((5, 2), np.float32)]
+    k1o, k2o = model.geometry.output_size
+    g = model.geometry
+    sigma = np.sqrt(np.prod(np.floor(g.base_target_size))) * model.config.output_sigma_factor * k1o / g.sample_size[0]
+    ky = np.arange(-(k1o // 2), k1o // 2 + 1)[:, None]
+    kx = np.arange(-(k2o // 2), 1)[None, :]  # ECO keeps the half kx <= 0
+    yf = (np.sqrt(2 * np.pi) * sigma / k1o) ** 2 * np.exp(-2 * (np.pi * sigma / k1o) ** 2 * (ky ** 2 + kx ** 2))
+    expected = model.config.precond_proj_param * (2 * np.sum(yf ** 2) / (6 + 5) + model.config.projection_reg)
+    precond = model.projection_preconditioner()
+    assert [p.shape for p in precond] == [(6, 3), (5, 2)]
+    for p in precond:
+        np.testing.assert_allclose(p, expected, rtol=1e-5)
+
+
+def test_symmetrize_filter_restores_a_real_signals_spectrum():
+    real = _real_spectrum((3, 9, 9))  # (C, K1, Kh) of real signals
+    # centred full spectrum with numpy as the reference: column kx = 0 is Hermitian in ky
+    full = np.fft.fftshift(np.fft.fft2(RNG.standard_normal((9, 9))))
+    assert np.allclose(full[::-1, 4], np.conj(full[:, 4]))
+    broken = real.copy()
+    broken[:, 5:, 0] += 0.3 + 0.2j  # rows ky > 0 of column kx = 0
+    fixed = symmetrize_filter(broken)
+    np.testing.assert_allclose(fixed, real, atol=1e-6)
+    np.testing.assert_array_equal(fixed[:, :4], broken[:, :4])  # ky < 0 kept, as in ECO
+    np.testing.assert_array_equal(symmetrize_filter(fixed), fixed)
+
+
+def _init_blocks():
+    return [RNG.standard_normal((1, 12, 12, 6)).astype(np.float32),
+            RNG.standard_normal((1, 8, 8, 5)).astype(np.float32)]
+
+
+def test_gauss_newton_preconditioner_built_once_from_pca_projected_sample(monkeypatch):
+    """ECO's train_joint: diag_M from the PCA-projected sample energy, the same for every GN step."""
+    seen = []
+    original = model_module.conjugate_gradient
+
+    def spy(apply, rhs, x0, precond, inner, iterations, **kwargs):
+        seen.append([np.array(m) for m in precond])
+        return original(apply, rhs, x0, precond, inner, iterations, **kwargs)
+
+    monkeypatch.setattr(model_module, "conjugate_gradient", spy)
+    blocks = _init_blocks()
+    model = _small_model(3)
+    pca = [model_module._pca_projection(x[0], s.compressed_dim) for x, s in zip(blocks, model.specs)]
+    model.projections = pca
+    energy = [np.abs(z[0]) ** 2 for z in model.spectra(blocks)]
+    model.initialize(blocks)
+    assert len(seen) == 3
+    cfg = model.config
+    for b, e in enumerate(energy):
+        data = cfg.precond_data_param * e + (1 - cfg.precond_data_param) * e.mean(axis=0, keepdims=True)
+        expected = (1 - cfg.precond_reg_param) * data + cfg.precond_reg_param * model.reg_energy
+        for m in seen:
+            np.testing.assert_allclose(m[b], expected, rtol=1e-5)
+        np.testing.assert_allclose(model.sample_energy[b], e, rtol=1e-5)  # ECO keeps this energy
+    # the filter's kx = 0 column is Hermitian after the joint optimization
+    for f in model.filters:
+        np.testing.assert_allclose(symmetrize_filter(f), f)
+
+
+def test_augmented_first_frame_uses_every_sample_with_equal_weight(monkeypatch):
+    """UPDT / pytracking: PCA over all initial samples, Gauss-Newton and memory with weights 1/A."""
+    blocks = [RNG.standard_normal((3, 12, 12, 6)).astype(np.float32),
+              RNG.standard_normal((3, 8, 8, 5)).astype(np.float32)]
+    seen = []
+    original = model_module.JointProblem
+
+    def spy(*args, **kwargs):
+        problem = original(*args, **kwargs)
+        seen.append(problem)
+        return problem
+
+    monkeypatch.setattr(model_module, "JointProblem", spy)
+    model = _small_model(1)
+    pooled = [b.reshape(-1, b.shape[-1]).astype(np.float64) for b in blocks]
+    # projections before Gauss-Newton: leading eigenvectors of the pooled covariance (up to sign)
+    expected = [np.linalg.eigh(np.cov(x.T))[1][:, ::-1][:, :s.compressed_dim] for x, s in zip(pooled, model.specs)]
+    model.initialize(blocks)
+    assert seen and np.allclose(seen[0].sample_weights, 1 / 3)
+    assert seen[0].x[0].shape[0] == 3
+    for p0, e in zip(seen[0].P0, expected):
+        np.testing.assert_allclose(np.abs(p0.T @ e), np.eye(e.shape[1]), atol=1e-4)
+    assert model.memory.count == 3
+    np.testing.assert_allclose(model.memory.weights, 1 / 3)
+
+
+def test_sample_energy_updated_only_on_training_frames():
+    model = _small_model(1)
+    model.initialize(_init_blocks())
+    cfg = model.config
+    sample = [s[0] for s in model.spectra(_init_blocks())]
+    before = [e.copy() for e in model.sample_energy]
+    model.frames_since_training = 0
+    assert not model.update(sample, cfg.skip_after_frame + 1)  # not a training frame
+    for e, e0 in zip(model.sample_energy, before):
+        np.testing.assert_array_equal(e, e0)
+    model.frames_since_training = cfg.train_gap
+    assert model.update(sample, cfg.skip_after_frame + 2)
+    lr = cfg.learning_rate
+    for e, e0, z in zip(model.sample_energy, before, sample):
+        np.testing.assert_allclose(e, (1 - lr) * e0 + lr * np.abs(z) ** 2, rtol=1e-5)
+
+
 def test_sample_memory_weights_and_merging():
     shapes = [(2, 5, 3)]
     memory = SampleMemory(shapes, capacity=5, learning_rate=0.1)
@@ -220,6 +365,41 @@ def test_newton_finds_subpixel_peak():
     peak, _ = find_peak(spectrum[None], HalfSpectrumSampler(k, k), newton_iterations=5)
     assert np.allclose(peak.displacement, true_shift, atol=1e-3)
     assert peak.score == pytest.approx(1.0, abs=1e-3)
+
+
+def _eco_hc_sample_side(target_hw, cells=(6, 4), scale=4.0, min_area=150.0**2, max_area=200.0**2):
+    """ECO's tracker.m + init_features.m ('odd_cells') sample side, written out with numpy.
+
+    MATLAB's round is floor(x + 0.5) for x >= 0; ties in the odd-cell count keep the first offset.
+    """
+    target = np.asarray(target_hw, dtype=np.float64)
+    area = np.prod(target * scale)
+    factor = np.sqrt(area / max_area) if area > max_area else np.sqrt(area / min_area) if area < min_area else 1.0
+    side = np.sqrt(np.prod(target / factor * scale))
+    max_cell = max(cells)
+    start = (1 + 2 * np.floor(side / (2 * max_cell) + 0.5)) * max_cell
+    odd_counts = [sum(int((start + extra) // c) % 2 for c in cells) for extra in range(max_cell)]
+    return int(start + int(np.argmax(odd_counts))), factor
+
+
+@pytest.mark.parametrize("target_hw, side, hog, cn", [
+    ((30.0, 30.0), 164, 27, 41),  # search area below 150^2: the tie 150 / 12 = 12.5 -> 164 px
+    ((20.0, 35.0), 164, 27, 41),
+    ((40.0, 40.0), 164, 27, 41),  # 160 px: 160 / 12 = 13.33 -> 13 -> 162 + 2
+    ((45.0, 45.0), 188, 31, 47),  # 180 px: 31 * 6 = 186, + 2 for the odd CN grid
+    ((100.0, 60.0), 212, 35, 53),  # above 200^2: shrunk to 200 px -> 17 -> 210 + 2
+    ((7.0, 300.0), None, None, None),
+    ((3.0, 2.0), None, None, None),
+])
+def test_sample_size_matches_eco(target_hw, side, hog, cn):
+    expected_side, factor = _eco_hc_sample_side(target_hw)
+    g = compute_geometry(np.array(target_hw), [6, 4], 4.0, 150**2, 200**2)
+    assert int(g.sample_size[0]) == expected_side
+    assert g.initial_scale == pytest.approx(factor)
+    assert g.feature_sizes == [(expected_side // 6,) * 2, (expected_side // 4,) * 2]
+    assert g.filter_sizes == [tuple(n + (n + 1) % 2 for n in f) for f in g.feature_sizes]
+    if side is not None:
+        assert (expected_side, g.feature_sizes[0][0], g.feature_sizes[1][0]) == (side, hog, cn)
 
 
 def test_geometry_follows_eco_rules():

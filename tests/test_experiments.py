@@ -359,3 +359,41 @@ def test_truncate_sequence():
     np.testing.assert_array_equal(short.init_box, gt[0])
     assert short.attributes == {"OV": True} and len(sequence) == 10
     assert experiments.truncate_sequence(sequence, 20) is sequence
+
+
+# ------------------------------------------------------------------------------------------ reference tables
+
+
+REFERENCE_README = """
+# Sequences
+
+| sequence | frames |
+|---|---|
+| OTB100_Deer | 71 |
+
+| tracker | mean AUC | FPS | Deer | Soccer |
+|---|---|---|---|---|
+| pyECO-HC (numpy; OTB settings) | 0.6 | 68 | 0.80 | 0.46 |
+| floor | 0.1 | — | 0.09 | — |
+
+| tracker | UAV123-10fps_person9 |
+|---|---|
+| pyECO-HC | 0.06 (0.06) |
+"""
+
+
+def test_reference_tables_parsed_per_table_and_matched_to_sequences():
+    compare = load_script("compare_on_sequences")
+    names = ["OTB100_Deer", "OTB100_Soccer", "UAV123-10fps_person9", "OTB100_Crossing"]
+    refs = compare.parse_reference_tables(REFERENCE_README, names)
+    assert refs == {
+        "pyECO-HC [table 2]": {"OTB100_Deer": 0.80, "OTB100_Soccer": 0.46},
+        "floor [table 2]": {"OTB100_Deer": 0.09},
+        "pyECO-HC [table 3]": {"UAV123-10fps_person9": 0.06},
+    }
+    table = {"eco-hc": {"sequences": {"OTB100_Deer": {"auc": 0.81}, "OTB100_Soccer": {"auc": 0.40}}}}
+    text = compare.format_reference(table, refs, names)
+    row = next(line for line in text.splitlines() if line.startswith("| eco-hc | 2 |"))
+    assert "0.605" in row and "0.81 +" in row and "0.40 -" in row
+    # the person9 reference has no measured counterpart: no eco-hc row under it
+    assert sum(line.startswith("| eco-hc |") for line in text.splitlines()) == 2

@@ -12,7 +12,7 @@ import skimage.data
 import skimage.transform
 
 from dcfre.errors import InputError
-from dcfre.features.sampling import crop_and_resize, crop_and_resize_at, crop_and_resize_many
+from dcfre.features.sampling import crop_and_resize, crop_and_resize_at, crop_and_resize_many, eco_sample_patches
 
 
 def whole_image(image, out_hw):
@@ -209,3 +209,56 @@ def test_invalid_arguments_raise_input_error(kwargs, message):
 def test_many_rejects_bad_sizes(sizes):
     with pytest.raises(InputError, match="patch_hws"):
         crop_and_resize_many(np.zeros((10, 10), np.uint8), (5, 5), sizes, (3, 3))
+
+
+def _eco_sample_patch_reference(image, pos0, sample_hw, out_hw):
+    """ECO's sample_patch.m written out with 1-based MATLAB indices, then a dense bilinear resize.
+
+    The resize maps output pixel j to input coordinate (j + 0.5) * n_in / n_out - 0.5, clamped
+    to the border (OpenCV INTER_LINEAR / mexResize 'linear', no antialiasing).
+    """
+    pos = np.floor(np.asarray(pos0, dtype=float) + 1)  # 1-based
+    sample = np.asarray(sample_hw, dtype=float)
+    df = max(math.floor(min(sample / np.asarray(out_hw)) - 0.1), 1)
+    im = image
+    if df > 1:
+        os_ = np.mod(pos - 1, df)
+        pos = (pos - 1 - os_) / df + 1
+        sample = sample / df
+        im = image[int(os_[0])::df, int(os_[1])::df]
+    size = np.maximum(np.floor(sample + 0.5), 2).astype(int)  # MATLAB round
+    ys = pos[0] + np.arange(1, size[0] + 1) - np.floor((size[0] + 1) / 2)
+    xs = pos[1] + np.arange(1, size[1] + 1) - np.floor((size[1] + 1) / 2)
+    ys = np.clip(ys, 1, im.shape[0]).astype(int) - 1
+    xs = np.clip(xs, 1, im.shape[1]).astype(int) - 1
+    patch = im[np.ix_(ys, xs)].astype(np.float64)
+
+    def axis_matrix(n_in, n_out):
+        m = np.zeros((n_out, n_in))
+        for j in range(n_out):
+            src = min(max((j + 0.5) * n_in / n_out - 0.5, 0.0), n_in - 1)
+            lo = int(math.floor(src))
+            hi = min(lo + 1, n_in - 1)
+            m[j, lo] += 1 - (src - lo)
+            m[j, hi] += src - lo
+        return m
+
+    ry, rx = axis_matrix(patch.shape[0], out_hw[0]), axis_matrix(patch.shape[1], out_hw[1])
+    return np.einsum("ab,bcd,ec->aed", ry, patch, rx)
+
+
+@pytest.mark.parametrize("pos, sample_hw, out_hw", [
+    ((60, 80), (50.0, 50.0), (50, 50)),  # same size: a plain integer crop
+    ((60, 81), (41.2, 41.2), (50, 50)),  # enlarged
+    ((61, 80), (90.0, 90.0), (50, 50)),  # shrunk by 1.8: no decimation
+    ((33, 47), (170.0, 170.0), (50, 50)),  # decimated by 3, then resized; leaves the image
+    ((2, 150), (120.0, 120.0), (40, 40)),  # decimated by 2 at an odd position, border replicated
+])
+def test_eco_sample_patches_match_ecos_sample_patch(pos, sample_hw, out_hw):
+    image = skimage.data.astronaut()[100:220, 150:310].astype(np.float32)
+    got = eco_sample_patches(image, pos, [sample_hw], out_hw)[0]
+    expected = _eco_sample_patch_reference(image, pos, sample_hw, out_hw)
+    np.testing.assert_allclose(got, expected, atol=2e-3)
+    gray = eco_sample_patches(image[:, :, 0], pos, [sample_hw, sample_hw], out_hw)
+    assert gray.shape == (2,) + tuple(out_hw)
+    np.testing.assert_allclose(gray[1], expected[:, :, 0], atol=2e-3)

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from dcfre.config import ECOConfig
-from dcfre.eco.geometry import SampleGeometry
+from dcfre.eco.geometry import SampleGeometry, round_half_away
 from dcfre.eco.model import ECOModel
 from dcfre.eco.peak import Peak, find_peak
 from dcfre.features.extractor import FeatureExtractor
-from dcfre.features.sampling import crop_and_resize_at, crop_and_resize_many
+from dcfre.features.sampling import crop_and_resize_at, crop_and_resize_many, eco_sample_patches
 from dcfre.fourier import HalfSpectrumSampler, shift_spectrum
 
 
@@ -65,13 +65,28 @@ class AppearanceModel:
         self.sampler = HalfSpectrumSampler(*geometry.output_size, threads=config.fft_threads)
 
     # ----------------------------------------------------------------------------- sampling
-    def sample_features(self, image: np.ndarray, centre_yx: np.ndarray, scales: np.ndarray) -> list[np.ndarray]:
-        """Feature blocks of square samples centred at ``centre_yx``, one per scale."""
+    def sample_patches(self, image: np.ndarray, centre_yx: np.ndarray, scales: np.ndarray) -> np.ndarray:
+        """Square sample patches around ``centre_yx``, one per scale: (S, side, side[, 3]) float32.
+
+        Centred at :meth:`sample_position` (the rounded position with ECO's sampling).
+        """
         side = self.geometry.sample_size.astype(np.float64)
         patch_sizes = side[None, :] * np.asarray(scales, dtype=np.float64)[:, None]
         out_hw = (int(side[0]), int(side[1]))
-        patches = crop_and_resize_many(image, centre_yx, patch_sizes, out_hw)
-        return self.extractor(patches)
+        if self.config.eco_patch_sampling:
+            return eco_sample_patches(image, self.sample_position(centre_yx), patch_sizes, out_hw)
+        return crop_and_resize_many(image, centre_yx, patch_sizes, out_hw)
+
+    def sample_features(self, image: np.ndarray, centre_yx: np.ndarray, scales: np.ndarray) -> list[np.ndarray]:
+        """Feature blocks of square samples centred at ``centre_yx``, one per scale."""
+        return self.extractor(self.sample_patches(image, centre_yx, scales))
+
+    def sample_position(self, centre_yx: np.ndarray) -> np.ndarray:
+        """Where samples around ``centre_yx`` are centred: the position itself, or rounded as in ECO."""
+        centre = np.asarray(centre_yx, dtype=np.float64)
+        if self.config.eco_patch_sampling:
+            return np.array([float(round_half_away(v)) for v in centre])
+        return centre
 
     def sample_features_at(self, image: np.ndarray, centres_yx: np.ndarray, scale: float) -> list[np.ndarray]:
         """Feature blocks of square samples at one scale centred at each of ``centres_yx`` (N, 2)."""
@@ -89,7 +104,8 @@ class AppearanceModel:
         blocks = self.sample_features(image, centre_yx, np.array([scale]))
         if augment is not None:
             blocks = augment(self, image, centre_yx, scale, blocks)
-        self.model.initialize(blocks)
+        shift_cells = (np.asarray(centre_yx) - self.sample_position(centre_yx)) / self.cells_to_image_pixels(scale)
+        self.model.initialize(blocks, shift_cells=(float(shift_cells[0]), float(shift_cells[1])))
 
     def detect(self, image: np.ndarray, centre_yx: np.ndarray, scales: np.ndarray) -> Detection:
         """Score samples at ``centre_yx`` for each scale and find the sub-grid maximum."""
@@ -97,7 +113,7 @@ class AppearanceModel:
         spectra = self.model.spectra(blocks)
         score_spectra = self.model.score(spectra)
         peak, maps = find_peak(score_spectra, self.sampler, self.config.newton_iterations)
-        return Detection(np.asarray(centre_yx, dtype=np.float64), np.asarray(scales), spectra, score_spectra, maps, peak)
+        return Detection(self.sample_position(centre_yx), np.asarray(scales), spectra, score_spectra, maps, peak)
 
     def displacement_pixels(self, detection: Detection) -> np.ndarray:
         """Image-pixel displacement (dy, dx) of the detected maximum from the sample centre."""

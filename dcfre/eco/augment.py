@@ -6,7 +6,6 @@ import numpy as np
 
 from dcfre._lazy import lazy_module
 from dcfre.config import AugmentationConfig
-from dcfre.features.sampling import crop_and_resize_many
 
 ndimage = lazy_module("scipy.ndimage")  # UPDT's first frame only
 
@@ -28,8 +27,7 @@ def augment_first_sample(appearance, image, centre_yx, scale, blocks, config: Au
     -------
     list of (A, N1, N2, D), the plain sample first.
     """
-    side = appearance.geometry.sample_size.astype(np.float64)
-    patch = crop_and_resize_many(image, centre_yx, side[None, :] * scale, (int(side[0]), int(side[1])))[0]
+    patch = appearance.sample_patches(image, centre_yx, np.array([scale]))[0]  # as the plain sample
     variants = []
     if config.flip:
         variants.append(patch[:, ::-1])

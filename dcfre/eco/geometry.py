@@ -88,7 +88,10 @@ def compute_geometry(
     side = math.sqrt(float(np.prod(base_target_size * search_area_scale)))
 
     max_cell = max(cell_sizes)
-    base = (1 + 2 * round(side / (2 * max_cell))) * max_cell
+    # MATLAB's round (ties away from zero), not Python's (ties to even): every target whose
+    # search area is below the minimum lands exactly on the tie side / (2 max_cell) = 12.5 with
+    # ECO-HC's settings, and ECO then samples 164 px, not 150 px.
+    base = (1 + 2 * round_half_away(side / (2 * max_cell))) * max_cell
     best_side, best_odd = base, -1
     for offset in range(max_cell):
         candidate = base + offset
@@ -101,6 +104,12 @@ def compute_geometry(
         best_side = int(math.ceil(base / stride_multiple) * stride_multiple)
 
     return geometry_for_side(base_target_size, scale, int(best_side), cell_sizes)
+
+
+def round_half_away(value: float) -> int:
+    """Round to the nearest integer, ties away from zero (MATLAB's ``round``)."""
+    magnitude = math.floor(abs(value) + 0.5)
+    return int(magnitude if value >= 0 else -magnitude)
 
 
 def geometry_for_side(base_target_size: np.ndarray, initial_scale: float, side: int,

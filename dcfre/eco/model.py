@@ -16,7 +16,7 @@ from dcfre.eco.optimize import CGState, conjugate_gradient
 from dcfre.eco.regularization import regularization_kernel
 from dcfre.eco.samples import SampleMemory
 from dcfre.features.extractor import BlockSpec
-from dcfre.fourier import RealFFT2, gaussian_label, hann_window, interpolation_grid
+from dcfre.fourier import RealFFT2, gaussian_label, hann_window, interpolation_grid, shift_spectrum
 
 
 class ECOModel:
@@ -57,6 +57,7 @@ class ECOModel:
         self.cg_state: CGState | None = None
         self.frames_since_training = 0
         self.updates = 0
+        self._init_shift = (0.0, 0.0)
 
     # ------------------------------------------------------------------------------ transforms
     @property
@@ -109,46 +110,52 @@ class ECOModel:
         return score_spectrum(self.filters, spectra, self.layout)
 
     # ------------------------------------------------------------------------------ learning
-    def initialize(self, blocks: list[np.ndarray]) -> None:
+    def initialize(self, blocks: list[np.ndarray], shift_cells: tuple[float, float] = (0.0, 0.0)) -> None:
         """Learn P (PCA, then Gauss-Newton jointly with f) from the first sample.
 
         ``blocks``: list of (A, N1, N2, D); ``A`` >= 1 samples (the first is the plain sample, the
-        others augmented copies). The joint optimization uses the plain sample, as ECO does;
-        every sample enters the memory.
+        others augmented copies). As in UPDT / pytracking, the PCA and the joint optimization see
+        all of them with weight ``1 / A`` each, and all enter the memory with that weight (for
+        ``A = 1`` this is ECO's first frame). ``shift_cells`` (output-grid cells, (dy, dx)) moves the
+        samples' spectra so that the target is centred (ECO samples at the rounded position).
         """
         cfg = self.config
-        self.projections = [_pca_projection(x[0], spec.compressed_dim) for x, spec in zip(blocks, self.specs)]
-        full = [xf[0] for xf in self.spectra(blocks, project=False)]  # (D, K1, Kh)
+        self.projections = [_pca_projection(x, spec.compressed_dim) for x, spec in zip(blocks, self.specs)]
+        self._init_shift = (-shift_cells[0], -shift_cells[1])
+        full = self._shifted(self.spectra(blocks, project=False))  # (A, D, K1, Kh)
+        n_init = full[0].shape[0]
+        init_weights = np.full(n_init, 1.0 / n_init)
         self.filters = [np.zeros((s.compressed_dim,) + shape, dtype=np.complex64)
                         for s, shape in zip(self.specs, self.layout.block_shapes)]
-        proj_energy = 2 * float(np.sum(np.abs(self.label) ** 2)) / sum(s.compressed_dim for s in self.specs)
 
+        # ECO (tracker.m, train_joint.m): the sample energy of the PCA-projected samples builds the
+        # preconditioner once for all Gauss-Newton steps, and stays the running energy afterwards.
+        self.sample_energy = [np.mean(np.abs(s) ** 2, axis=0).astype(np.float32)
+                              for s in self._shifted(self.spectra(blocks))]
+        precond = self.filter_preconditioner(self.sample_energy) + self.projection_preconditioner()
         for _ in range(cfg.init_gn_iterations):
             problem = JointProblem(full, self.projections, self.filters, self.label, self.reg_kernels,
-                                   cfg.projection_reg, self.layout)
-            energy = [np.abs(z) ** 2 for z in problem.z0]
-            precond = self.filter_preconditioner(energy) + [
-                np.full(p.shape, cfg.precond_proj_param * (proj_energy + cfg.projection_reg), dtype=np.float32)
-                for p in self.projections
-            ]
+                                   cfg.projection_reg, self.layout, sample_weights=init_weights)
             x0 = self.filters + [np.zeros_like(p) for p in self.projections]
             solution, _, _ = conjugate_gradient(
                 problem.apply, problem.rhs(), x0, precond, problem.inner,
                 cfg.init_cg_iterations, fletcher_reeves=True,
             )
             n = len(self.filters)
-            self.filters = [f.astype(np.complex64) for f in solution[:n]]
+            self.filters = [symmetrize_filter(f.astype(np.complex64)) for f in solution[:n]]
             self.projections = [(p + dp).astype(np.float32) for p, dp in zip(self.projections, solution[n:])]
 
-        samples = self.spectra(blocks)  # projected with the final P
-        self.memory = SampleMemory([s.shape[1:] for s in samples], cfg.n_samples, cfg.learning_rate)
-        self.sample_energy = [np.mean(np.abs(s) ** 2, axis=0).astype(np.float32) for s in samples]
-        for i in range(samples[0].shape[0]):
-            self.memory.insert([s[i] for s in samples])
+        samples = self._shifted(self.spectra(blocks))  # projected with the final P
+        self.memory = SampleMemory([s.shape[1:] for s in samples], max(cfg.n_samples, n_init), cfg.learning_rate)
+        self.memory.insert_initial(samples)
         self.cg_state = None
-        if samples[0].shape[0] > 1:  # augmented samples: fit the filter to all of them
-            self.train(cfg.init_cg_iterations)
         self.frames_since_training = 0
+
+    def _shifted(self, spectra: list[np.ndarray]) -> list[np.ndarray]:
+        """Spectra translated by the initialization shift (no-op without one)."""
+        if self._init_shift == (0.0, 0.0):
+            return spectra
+        return [shift_spectrum(x, self._init_shift, self.output_size).astype(np.complex64) for x in spectra]
 
     def filter_preconditioner(self, energy: list[np.ndarray]) -> list[np.ndarray]:
         cfg = self.config
@@ -158,22 +165,39 @@ class ECOModel:
             out.append(((1 - cfg.precond_reg_param) * data + cfg.precond_reg_param * self.reg_energy).astype(np.float32))
         return out
 
+    def projection_preconditioner(self) -> list[np.ndarray]:
+        """Diagonal preconditioner of the projection matrices in the Gauss-Newton problem (ECO).
+
+        ``precond_proj_param * (2 sum |y|^2 / D_total + lambda)`` for every entry, where the sum
+        runs over the label's half spectrum and ``D_total`` is the sum of the *uncompressed*
+        feature dimensions of all blocks (41 for ECO-HC: 31 HOG + 10 Color Names).
+        """
+        cfg = self.config
+        proj_energy = 2 * float(np.sum(np.abs(self.label) ** 2)) / sum(s.dim for s in self.specs)
+        value = cfg.precond_proj_param * (proj_energy + cfg.projection_reg)
+        return [np.full(p.shape, value, dtype=np.float32) for p in self.projections]
+
     def add_sample(self, sample: list[np.ndarray]) -> None:
-        """Insert a new projected sample (list of (C, K1, Kh)) and update the sample energy."""
-        lr = self.config.learning_rate
+        """Insert a new projected sample (list of (C, K1, Kh)) into the memory."""
         self.memory.insert(sample)
+
+    def update_sample_energy(self, sample: list[np.ndarray]) -> None:
+        """Running average (rate: the learning rate) of the per-coefficient sample energy."""
+        lr = self.config.learning_rate
         self.sample_energy = [((1 - lr) * e + lr * np.abs(z) ** 2).astype(np.float32)
                               for e, z in zip(self.sample_energy, sample)]
 
     def update(self, sample: list[np.ndarray], frame_number: int) -> bool:
         """Add a sample and train on ECO's sparse schedule; returns whether the filter was trained.
 
-        ``frame_number`` is 1-based (1 = initialization frame).
+        ``frame_number`` is 1-based (1 = initialization frame). As in ECO, the sample energy
+        (preconditioner) takes in only the samples of training frames.
         """
         self.add_sample(sample)
         cfg = self.config
         due = frame_number < cfg.skip_after_frame or self.frames_since_training >= cfg.train_gap
         if due:
+            self.update_sample_energy(sample)
             self.train(cfg.cg_iterations)
             self.frames_since_training = 0
         else:
@@ -210,8 +234,31 @@ class ECOModel:
         return all(np.isfinite(f).all() for f in self.filters) and all(np.isfinite(p).all() for p in self.projections)
 
 
+def symmetrize_filter(hf: np.ndarray) -> np.ndarray:
+    """Make the ``kx = 0`` column of half spectra Hermitian, as ECO does after each Gauss-Newton step.
+
+    Parameters
+    ----------
+    hf : ndarray, shape (C, K1, Kh), complex
+        Centred half spectra (rows ``ky = -(K1-1)/2 .. (K1-1)/2``, column 0 is ``kx = 0``).
+
+    Returns
+    -------
+    ndarray, same shape
+        A copy whose rows ``ky > 0`` of column 0 are the conjugates of rows ``-ky`` (the ``ky < 0``
+        half is kept, as in ECO), so that the filter is the spectrum of a real signal.
+    """
+    out = np.array(hf, copy=True)
+    centre = (hf.shape[1] - 1) // 2
+    out[:, centre + 1:, 0] = np.conj(out[:, :centre, 0][:, ::-1])
+    return out
+
+
 def _pca_projection(features: np.ndarray, n_components: int) -> np.ndarray:
-    """Leading principal directions of a feature map (N1, N2, D) -> (D, C) float32 (ECO's init)."""
+    """Leading principal directions of feature maps (..., N1, N2, D) -> (D, C) float32 (ECO's init).
+
+    All cells of all maps given are pooled (pytracking / UPDT: every augmented first-frame sample).
+    """
     x = features.reshape(-1, features.shape[-1]).astype(np.float64)
     x = x - x.mean(axis=0)
     u, _, _ = np.linalg.svd(x.T @ x)

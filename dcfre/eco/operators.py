@@ -110,6 +110,21 @@ def _as_pairs(x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x, dtype=np.complex64).view(np.float32).reshape(x.shape[0], -1)
 
 
+def _as_pairs_many(x: np.ndarray) -> np.ndarray:
+    """View complex (M, D, K1, Kh) as a real (D, M * K1 * Kh * 2) matrix (samples side by side)."""
+    pairs = np.ascontiguousarray(x, dtype=np.complex64).view(np.float32)  # (M, D, K1, 2 Kh)
+    return np.ascontiguousarray(np.swapaxes(pairs, 0, 1)).reshape(x.shape[1], -1)
+
+
+def _project_many(x: np.ndarray, projection: np.ndarray) -> np.ndarray:
+    """``z_mc = sum_d P_dc x_md`` for spectra (M, D, K1, Kh): (M, C, K1, Kh) complex64."""
+    m, d = x.shape[:2]
+    flat = projection.T.astype(np.float32) @ _as_pairs_many(x)  # (C, M * K1 * 2 Kh)
+    z = flat.reshape(projection.shape[1], m, -1)
+    return np.ascontiguousarray(np.swapaxes(z, 0, 1)).view(np.complex64).reshape(
+        (m, projection.shape[1]) + x.shape[2:])
+
+
 def project_spectrum(x: np.ndarray, projection: np.ndarray) -> np.ndarray:
     """``z_c = sum_d P_dc x_d`` for spectra x (D, K1, Kh) and a real (D, C) projection, via BLAS."""
     flat = projection.T.astype(np.float32) @ _as_pairs(x)
@@ -117,20 +132,40 @@ def project_spectrum(x: np.ndarray, projection: np.ndarray) -> np.ndarray:
 
 
 class JointProblem:
-    """Gauss-Newton normal equations for (f, dP) around (f0, P0), one unprojected sample.
+    """Gauss-Newton normal equations for (f, dP) around (f0, P0), one or several weighted samples.
 
-    The residual ``sum_c f_c (P0^T x)_c + sum_c f0_c (dP^T x)_c - y`` is linear in ``(f, dP)``;
-    the loss adds ``W^T W`` on ``f`` and ``lambda ||P0 + dP||^2``. Vectors are
-    ``filters + projection_updates`` (first ``n_blocks`` entries are filters, the rest (D, C) real
-    matrices).
+    The residual of sample ``m``, ``sum_c f_c (P0^T x_m)_c + sum_c f0_c (dP^T x_m)_c - y``, is
+    linear in ``(f, dP)``; the loss is ``sum_m a_m |r_m|^2`` plus ``W^T W`` on ``f`` and
+    ``lambda ||P0 + dP||^2``. ECO uses the one first-frame sample; UPDT / pytracking all the
+    augmented first-frame samples with weights ``1 / M``. Vectors are ``filters +
+    projection_updates`` (first ``n_blocks`` entries are filters, the rest (D, C) real matrices).
+
+    Parameters
+    ----------
+    sample : list of (D, K1, Kh) or (M, D, K1, Kh) complex arrays, one per block
+    projections : list of (D, C) float32
+    filters0 : list of (C, K1, Kh) complex
+    label : (K1o, Kho) complex
+    reg_kernels : list of (r1, r2) float32
+    projection_reg : float
+    layout : BlockLayout
+    sample_weights : (M,) array or None
+        Weight of each sample (default: all 1).
     """
 
-    def __init__(self, sample, projections, filters0, label, reg_kernels, projection_reg, layout: BlockLayout):
-        self.x = [np.ascontiguousarray(x, dtype=np.complex64) for x in sample]  # list of (D, K1, Kh)
-        self.x_pairs = [_as_pairs(x) for x in self.x]
+    def __init__(self, sample, projections, filters0, label, reg_kernels, projection_reg, layout: BlockLayout,
+                 sample_weights=None):
+        self.x = [np.ascontiguousarray(x, dtype=np.complex64) for x in sample]
+        self.x = [x[None] if x.ndim == 3 else x for x in self.x]  # list of (M, D, K1, Kh)
+        n_samples = self.x[0].shape[0]
+        if sample_weights is None:
+            sample_weights = np.ones(n_samples)
+        self.sample_weights = np.asarray(sample_weights, dtype=np.float32).reshape(n_samples)
+        # (D, M * K1 * Kh * 2): the samples side by side, for the projection-matrix products
+        self.x_pairs = [_as_pairs_many(x) for x in self.x]
         self.P0 = projections  # list of (D, C) float32
         self.f0 = [np.ascontiguousarray(f, dtype=np.complex64) for f in filters0]  # list of (C, K1, Kh)
-        self.z0 = [project_spectrum(x, p) for x, p in zip(self.x, projections)]
+        self.z0 = [_project_many(x, p) for x, p in zip(self.x, projections)]  # (M, C, K1, Kh)
         self.label = label
         self.reg_kernels = reg_kernels
         self.projection_reg = projection_reg
@@ -139,36 +174,39 @@ class JointProblem:
         self.n_blocks = len(sample)
 
     def _residual_part(self, filters, dprojections) -> np.ndarray:
-        out = np.zeros((1,) + self.layout.output_shape, dtype=np.complex64)
+        out = np.zeros((self.x[0].shape[0],) + self.layout.output_shape, dtype=np.complex64)
         for b in range(self.n_blocks):
             rows, _ = self.layout.region(b)
-            dz = project_spectrum(self.x[b], dprojections[b])
-            _kernels.add_responses(self.z0[b][None], np.ascontiguousarray(filters[b], dtype=np.complex64),
+            dz = _project_many(self.x[b], dprojections[b])
+            _kernels.add_responses(self.z0[b], np.ascontiguousarray(filters[b], dtype=np.complex64),
                                    out, rows.start)
-            _kernels.add_responses(dz[None], self.f0[b], out, rows.start)
-        return out[0]
+            _kernels.add_responses(dz, self.f0[b], out, rows.start)
+        return out
 
-    def _adjoint(self, residual: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    def _adjoint(self, residuals: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Adjoint of the linearized residual, for per-sample residuals (M, K1o, Kho) already weighted."""
+        residuals = np.ascontiguousarray(residuals, dtype=np.complex64)
         out_f, out_p = [], []
         for b in range(self.n_blocks):
             rows, cols = self.layout.region(b)
-            r = residual[rows, cols]
-            out_f.append(np.conj(self.z0[b]) * r[None])
-            # d/d(dP_dc) = Re sum_full conj(x_d) conj(f0_c) r  (weights count the mirrored half)
-            g = np.conj(self.f0[b]) * (r * self.weights[b])[None]
-            out_p.append(self.x_pairs[b] @ _as_pairs(g).T)
+            out_f.append(adjoint_score(self.z0[b], residuals, self.layout, b))
+            # d/d(dP_dc) = Re sum_m sum_full conj(x_md) conj(f0_c) r_m  (weights count the mirrored half)
+            g = np.conj(self.f0[b])[None] * (residuals[:, rows, cols] * self.weights[b])[:, None]
+            out_p.append(self.x_pairs[b] @ _as_pairs_many(g).T)
         return out_f, out_p
 
     def apply(self, vec: list[np.ndarray]) -> list[np.ndarray]:
         filters, dproj = vec[: self.n_blocks], vec[self.n_blocks:]
-        out_f, out_p = self._adjoint(self._residual_part(filters, dproj))
+        residuals = self._residual_part(filters, dproj) * self.sample_weights[:, None, None]
+        out_f, out_p = self._adjoint(residuals)
         for b in range(self.n_blocks):
             out_f[b] = out_f[b] + apply_regularization(filters[b], self.reg_kernels[b])
             out_p[b] = out_p[b] + self.projection_reg * dproj[b]
         return out_f + out_p
 
     def rhs(self) -> list[np.ndarray]:
-        out_f, out_p = self._adjoint(self.label)
+        labels = self.sample_weights[:, None, None] * np.asarray(self.label)[None]
+        out_f, out_p = self._adjoint(labels)
         out_p = [p - self.projection_reg * p0 for p, p0 in zip(out_p, self.P0)]
         return [f.astype(np.complex64) for f in out_f] + out_p
 

@@ -73,6 +73,19 @@ class SampleMemory:
         diag = np.diag(self.gram)[: self.count]
         return np.maximum(self._norm(sample) + diag - 2 * inner, 0.0)
 
+    def insert_initial(self, samples: list[np.ndarray]) -> None:
+        """Fill an empty memory with ``A`` first-frame samples of weight ``1 / A`` each (UPDT).
+
+        ``samples``: list of per-block arrays (A, C, K1, Kh); A <= capacity.
+        """
+        n = samples[0].shape[0]
+        if self.count or n > self.capacity:
+            raise ValueError(f"insert_initial needs an empty memory with room for {n} samples")
+        self.prior_weights[:n] = 1.0 / n
+        self.count = n
+        for i in range(n):
+            self._store(i, [s[i] for s in samples])
+
     def insert(self, sample: list[np.ndarray]) -> int:
         """Add a new sample (list of per-block spectra); returns the slot that changed."""
         lr = self.learning_rate

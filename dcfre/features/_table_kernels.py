@@ -1,4 +1,4 @@
-"""Numba kernels of the lookup-table (Color Names) and intensity features, pooled per cell.
+"""Numba kernels of the lookup-table features (Color Names, gray intensity channels), pooled per cell.
 
 Private module: call :mod:`dcfre.features.colornames`, which validates the input. Each cell
 ``(i, j)`` averages the pixels ``[i * cell, (i + 1) * cell) x [j * cell, (j + 1) * cell)``;
@@ -55,21 +55,22 @@ def table_lookup_kernel(image, table, cell, out):
 
 
 @njit(cache=True)
-def cell_mean_kernel(image, gain, offset, cell, out):
-    """Average of ``image * gain + offset`` over each cell, per channel.
+def gray_table_kernel(image, table, cell, out):
+    """Average of ``table[pixel]`` over each cell of a one-channel image.
 
-    ``image`` (H, W, C) uint8 or float32, ``out`` zeroed (H // cell, W // cell, C) float32.
+    ``image`` (H, W, 1) uint8 or float32 (clipped and rounded like a uint8 cast), ``table``
+    (256, D) float32, ``out`` zeroed (H // cell, W // cell, D) float32.
     """
-    n_rows, n_cols, channels = out.shape
+    n_rows, n_cols, depth = out.shape
+    scale = np.float32(1.0 / (cell * cell))
     for y in range(n_rows * cell):
         i = y // cell
         for x in range(n_cols * cell):
             j = x // cell
-            for c in range(channels):
-                out[i, j, c] += np.float32(image[y, x, c])
-    scale = np.float32(gain / (cell * cell))
-    shift = np.float32(offset)
+            index = _pixel_level(image[y, x, 0])
+            for d in range(depth):
+                out[i, j, d] += table[index, d]
     for i in range(n_rows):
         for j in range(n_cols):
-            for c in range(channels):
-                out[i, j, c] = out[i, j, c] * scale + shift
+            for d in range(depth):
+                out[i, j, d] *= scale

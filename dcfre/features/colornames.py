@@ -1,9 +1,16 @@
-"""Color Names features (ECO's 10-column ``CNnorm`` table) and the intensity fallback for gray frames.
+"""Color Names features (ECO's 10-column ``CNnorm`` table) and the intensity-channel features of gray frames.
 
 The table maps each of the 32^3 colours ``(R // 8, G // 8, B // 8)`` to 10 values; ECO-HC looks
 every pixel up and averages the values over ``cell x cell`` cells (its ``table_feature`` with
 average pooling). The shipped copy ``data/colornames_cnnorm.npy`` was extracted from OpenCV
 contrib by ``scripts/extract_colornames.py`` (origin and license: the project's NOTICE file).
+
+Gray frames use ECO's intensity-channel table instead (``intensityChannelNorm6``, 256 x 5): a
+channel coding of the gray level by 6 quadratic B-splines, with the constant direction (the
+splines sum to one) removed. :func:`intensity_channel_table` builds it from that definition; it
+spans the same 5-dimensional feature space, with the same inner products, as ECO's table, which
+is all ECO's pipeline sees (its normalization, PCA and learnt projection are unchanged by an
+orthogonal change of basis of the features).
 """
 
 from __future__ import annotations
@@ -15,14 +22,15 @@ import numpy as np
 
 from dcfre.errors import DcfreError, InputError
 from dcfre.features import _checks
-from dcfre.features._table_kernels import cell_mean_kernel, table_lookup_kernel
+from dcfre.features._table_kernels import gray_table_kernel, table_lookup_kernel
 
 #: Shape of the Color Names table: one row per 8-level RGB colour, 10 columns.
 TABLE_SHAPE = (32768, 10)
 _TABLE_RESOURCE = ("dcfre.features", "data/colornames_cnnorm.npy")
-#: Intensity feature: pixel * INTENSITY_GAIN + INTENSITY_OFFSET, i.e. pixel / 255 - 0.5.
-INTENSITY_GAIN = 1.0 / 255.0
-INTENSITY_OFFSET = -0.5
+#: Channels of ECO's intensity coding; the table keeps INTENSITY_CHANNELS - 1 columns.
+INTENSITY_CHANNELS = 6
+#: Gray levels of the intensity table (uint8 pixels).
+GRAY_LEVELS = 256
 
 
 @functools.cache
@@ -71,26 +79,56 @@ def colornames(image, cell_size: int) -> np.ndarray:
     return out
 
 
+@functools.cache
+def intensity_channel_table() -> np.ndarray:
+    """ECO's intensity-channel table (``intensityChannelNorm6``), up to an orthogonal change of basis.
+
+    Gray level ``v`` is coded by 6 quadratic B-splines ``B((v - c_k) / s)`` with spacing
+    ``s = 255 / 4`` and centres ``c_k = (k - 1/2) s``, k = 0..5, so that levels 0 and 255 sit
+    half-way between two centres. The splines sum to 1 at every level; that constant direction
+    carries no information and is removed by expressing the coding in an orthonormal basis of
+    the complement of ``(1, ..., 1)`` (the DCT-II vectors 1..5).
+
+    Returns
+    -------
+    ndarray, shape (256, 5), dtype float32, read-only
+        Row ``v`` holds the features of gray level ``v``; each row has norm 1/sqrt(3) at the
+        spline centres and midpoints and at most about 0.654 in between.
+    """
+    n = INTENSITY_CHANNELS
+    spacing = (GRAY_LEVELS - 1) / (n - 2)
+    centres = (np.arange(n) - 0.5) * spacing
+    d = np.abs(np.arange(GRAY_LEVELS, dtype=np.float64)[:, None] - centres[None, :]) / spacing
+    coding = np.where(d < 0.5, 0.75 - d**2, np.where(d < 1.5, 0.5 * (1.5 - d) ** 2, 0.0))
+    k = np.arange(1, n)[None, :]
+    basis = np.sqrt(2.0 / n) * np.cos(np.pi * (np.arange(n)[:, None] + 0.5) * k / n)  # (n, n - 1), orthonormal
+    table = np.ascontiguousarray(coding @ basis, dtype=np.float32)
+    table.setflags(write=False)
+    return table
+
+
 def intensity(image, cell_size: int) -> np.ndarray:
-    """Intensity feature ``pixel / 255 - 0.5`` averaged over square cells (fallback for gray frames).
+    """Intensity-channel features of a gray image (ECO-HC's gray-frame feature), averaged over cells.
 
     Parameters
     ----------
     image : ndarray, shape (H, W) or (H, W, 1), dtype uint8 or float32 in [0, 255]
-        Gray pixels; H and W must be >= cell_size.
+        Gray pixels (float values clipped and rounded as in :func:`colornames`); H and W must be
+        >= cell_size.
     cell_size : int
         Cell side in pixels; cells tile the image as in :func:`colornames`.
 
     Returns
     -------
-    ndarray, shape (H // cell_size, W // cell_size, 1), dtype float32
-        Values in [-0.5, 0.5] for inputs in [0, 255].
+    ndarray, shape (H // cell_size, W // cell_size, 5), dtype float32
+        Mean of the :func:`intensity_channel_table` rows of the pixels in each cell.
     """
     array = _checks.image_as_hwc(image, "image", channels=(1,))
     cell = _checks.positive_int(cell_size, "cell_size")
     n_rows, n_cols = _cell_grid(array.shape, cell)
-    out = np.zeros((n_rows, n_cols, 1), dtype=np.float32)
-    cell_mean_kernel(array, INTENSITY_GAIN, INTENSITY_OFFSET, cell, out)
+    table = intensity_channel_table()
+    out = np.zeros((n_rows, n_cols, table.shape[1]), dtype=np.float32)
+    gray_table_kernel(array, table, cell, out)
     return out
 
 

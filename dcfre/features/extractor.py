@@ -12,6 +12,9 @@ import numpy as np
 
 from dcfre.config import FeatureConfig
 
+#: Channels of the intensity-channel feature of gray frames (ECO's intensityChannelNorm6 table).
+INTENSITY_DIM = 5
+
 
 @dataclass(frozen=True)
 class BlockSpec:
@@ -30,7 +33,8 @@ class FeatureExtractor:
     ----------
     config : FeatureConfig
     color : bool
-        Whether frames are colour; gray frames use the intensity block instead of Color Names.
+        Whether frames are colour; gray frames use the intensity-channel block instead of Color
+        Names (ECO-HC), see :func:`dcfre.image.is_color_frame`.
     """
 
     def __init__(self, config: FeatureConfig, color: bool):
@@ -49,7 +53,7 @@ class FeatureExtractor:
             if color:
                 specs.append(BlockSpec("colornames", cn.cell_size, 10, cn.compressed_dim))
             else:
-                specs.append(BlockSpec("intensity", cn.cell_size, 1, cn.gray_compressed_dim))
+                specs.append(BlockSpec("intensity", cn.cell_size, INTENSITY_DIM, cn.gray_compressed_dim))
         if not specs:
             raise ValueError("a feature configuration needs at least one block")
         self.specs = specs

@@ -131,3 +131,54 @@ def _patch_sizes(patch_hws) -> np.ndarray:
     if not np.all(np.isfinite(sizes)) or np.any(sizes <= 0.0):
         raise InputError("patch_hws must hold finite sizes > 0")
     return np.ascontiguousarray(sizes)
+
+
+def eco_sample_patches(image, position_yx, patch_hws, out_hw) -> np.ndarray:
+    """Patches sampled as ECO's ``sample_patch.m`` does: integer position, decimation, linear resize.
+
+    For each size: the frame is decimated (every ``df``-th pixel, no filtering) by
+    ``df = max(floor(min(patch / out) - 0.1), 1)`` on the grid through ``position_yx``; the
+    integer crop of ``max(round(patch / df), 2)`` pixels (MATLAB rounding) whose index range is
+    ``p - (s + 1) // 2 + 1 ... p + s - (s + 1) // 2`` (border pixels replicated) is resized
+    bilinearly, without antialiasing, to ``out_hw`` (OpenCV ``INTER_LINEAR``, what ECO's
+    ``mexResize(..., 'linear')`` calls).
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W) or (H, W, C), dtype uint8 or float32
+    position_yx : pair of int
+        0-based integer centre (y, x) (ECO rounds the position first).
+    patch_hws : array_like, shape (N, 2)
+        Patch height and width in pixels, > 0.
+    out_hw : pair of int
+
+    Returns
+    -------
+    ndarray, shape (N, oh, ow, C), or (N, oh, ow) for a 2-D image, dtype float32
+        Values of the image's dtype (uint8 results are rounded, as ECO's uint8 patches).
+    """
+    import cv2
+
+    from dcfre.eco.geometry import round_half_away
+
+    array = _checks.image_as_hwc(image, "image")
+    py, px = (int(v) for v in _checks.finite_pair(position_yx, "position_yx"))
+    sizes = _patch_sizes(patch_hws)
+    out_h, out_w = _checks.positive_int_pair(out_hw, "out_hw")
+    if array.dtype not in (np.uint8, np.float32):
+        array = array.astype(np.float32)
+    out = np.empty((sizes.shape[0], out_h, out_w, array.shape[2]), dtype=np.float32)
+    for i, (patch_h, patch_w) in enumerate(sizes):
+        factor = max(int(np.floor(min(patch_h / out_h, patch_w / out_w) - 0.1)), 1)
+        offset_y, offset_x = py % factor, px % factor
+        frame = array[offset_y::factor, offset_x::factor] if factor > 1 else array
+        cy, cx = (py - offset_y) // factor, (px - offset_x) // factor
+        side_h = max(round_half_away(patch_h / factor), 2)
+        side_w = max(round_half_away(patch_w / factor), 2)
+        rows = np.clip(cy - (side_h + 1) // 2 + 1 + np.arange(side_h), 0, frame.shape[0] - 1)
+        cols = np.clip(cx - (side_w + 1) // 2 + 1 + np.arange(side_w), 0, frame.shape[1] - 1)
+        crop = frame[rows[:, None], cols[None, :]]
+        if (side_h, side_w) != (out_h, out_w):
+            crop = cv2.resize(crop, (out_w, out_h), interpolation=cv2.INTER_LINEAR)
+        out[i] = crop.reshape(out_h, out_w, array.shape[2])
+    return out if np.ndim(image) == 3 else out[:, :, :, 0]
