@@ -28,7 +28,7 @@ from dcfre.errors import InputError
 from dcfre.features.extractor import FeatureExtractor
 from dcfre.fourier import HalfSpectrumSampler, pad_spectrum, save_wisdom
 from dcfre.fusion import fuse_scores
-from dcfre.image import to_uint8
+from dcfre.image import is_color_frame, to_uint8
 from dcfre.longterm.machine import LongTermMachine
 from dcfre.state import TRACKING, TrackState  # noqa: F401  (TrackState is part of this module's API)
 
@@ -83,7 +83,9 @@ class Tracker:
         box = validate_box(box, frame.shape)
         cfg = self.config
         self.frame_size = frame.shape[:2]
-        self.color = frame.ndim == 3
+        self.color = is_color_frame(frame)  # RGB frames with equal channels are gray (as ECO decides)
+        if not self.color and frame.ndim == 3:
+            frame = prepare_frame(frame, color=False)
         target_size = np.array([box[3], box[2]], dtype=np.float64)
         self.position = np.array([box[1] + (box[3] - 1) / 2, box[0] + (box[2] - 1) / 2])
 
