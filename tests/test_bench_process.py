@@ -50,8 +50,8 @@ def test_run_process_times_each_line(tmp_path):
     assert run["frames"] == 5
     assert 0.3 <= run["first_result_s"] < run["wall_s"]
     assert run["wall_s"] >= 0.3 + 0.4 + 0.2
-    # 4 intervals of >= 0.1 s: steady rate at most 10 lines/s (a loaded machine only lowers it)
-    assert 0 < run["steady_fps"] <= 10.0 + 1e-9
+    # lines are noted when the caller sees them: only lower bounds of the times are exact
+    assert 0 < run["steady_fps"] < float("inf")
     assert run["fps"] == pytest.approx(5 / run["wall_s"])
     assert run["cpu_s"] >= 0
 

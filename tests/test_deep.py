@@ -208,3 +208,14 @@ def test_onnx_trunk_matches_torch(name):
     features = extractor(patches)
     np.testing.assert_allclose(features, reference.transpose(0, 2, 3, 1), rtol=0, atol=1e-3)
     assert np.abs(reference).max() > 1.0  # the comparison is not between two near-zero maps
+
+
+def test_extractors_of_one_file_share_one_session(lite0):
+    patches = photo_patches(32, 32)
+    expected = lite0(patches)
+    other = DeepFeatureExtractor()
+    np.testing.assert_array_equal(other(patches), expected)
+    assert other._session is lite0._session  # built once per process (file, thread count)
+    two_threads = DeepFeatureExtractor(threads=2)
+    two_threads.load()
+    assert two_threads._session is not lite0._session
