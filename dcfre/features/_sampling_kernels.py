@@ -158,3 +158,47 @@ def crop_resize_many_kernel(image, tops, lefts, steps_y, steps_x, out):
     """:func:`crop_resize_kernel` for each patch i into out[i]."""
     for i in range(out.shape[0]):
         crop_resize_kernel(image, tops[i], lefts[i], steps_y[i], steps_x[i], out[i])
+
+
+@njit(cache=True)
+def _half_pixel_taps(n_in, n_out):
+    """Source index and weight of the lower neighbour for each output index, OpenCV's INTER_LINEAR
+    mapping: ``src = (dst + 0.5) * n_in / n_out - 0.5``, clamped to the border."""
+    lower = np.empty(n_out, dtype=np.int64)
+    frac = np.empty(n_out, dtype=np.float64)
+    scale = n_in / n_out
+    for j in range(n_out):
+        src = (j + 0.5) * scale - 0.5
+        i = int(math.floor(src))
+        f = src - i
+        if i < 0:
+            i, f = 0, 0.0
+        if i >= n_in - 1:
+            i, f = n_in - 1, 0.0
+        lower[j] = i
+        frac[j] = f
+    return lower, frac
+
+
+@njit(cache=True)
+def bilinear_resize_kernel(image, out_h, out_w, round_result):
+    """Bilinear resize of ``image`` (H, W, C) float32 to (out_h, out_w, C) with half-pixel centres
+    (the mapping of OpenCV's INTER_LINEAR), in float; ``round_result`` rounds to whole values (uint8 input)."""
+    h, w, c = image.shape
+    ys, fy = _half_pixel_taps(h, out_h)
+    xs, fx = _half_pixel_taps(w, out_w)
+    out = np.empty((out_h, out_w, c), dtype=np.float32)
+    for i in range(out_h):
+        y0 = ys[i]
+        y1 = min(y0 + 1, h - 1)
+        wy = fy[i]
+        for j in range(out_w):
+            x0 = xs[j]
+            x1 = min(x0 + 1, w - 1)
+            wx = fx[j]
+            for k in range(c):
+                top = image[y0, x0, k] * (1.0 - wx) + image[y0, x1, k] * wx
+                bottom = image[y1, x0, k] * (1.0 - wx) + image[y1, x1, k] * wx
+                value = top * (1.0 - wy) + bottom * wy
+                out[i, j, k] = math.floor(value + 0.5) if round_result else value
+    return out
