@@ -197,6 +197,16 @@ class LongTermConfig:
     trace: bool = False  #: keep whole-frame score maps, candidates and mined distractors in TrackState.info
 
     @classmethod
+    def verified(cls, **fields) -> "LongTermConfig":
+        """Every reliability option of this module on: deferred low scores, learning after recovery,
+        verified candidates, held-out calibration, retraining on mining, probation, wrong-lock check."""
+        base = dict(defer_low_scores=True, learn_after_recovery=True, verify_candidates=True,
+                    global_calibration="held_out", retrain_global_on_mining=True, probation_frames=10,
+                    wrong_lock_ratio=0.5)
+        base.update(fields)
+        return cls(**base)
+
+    @classmethod
     def paper(cls, **fields) -> "LongTermConfig":
         """The paper's section 3 as written: every reliability option above off."""
         base = dict(defer_low_scores=False, learn_after_recovery=False, verify_candidates=False,

@@ -24,7 +24,7 @@ def out_of_view():
 @pytest.fixture(scope="module")
 def traced_run(out_of_view):
     frames, gt = out_of_view
-    tracker = Tracker.from_preset("eco-hc", redetect="global", **{"longterm.trace": True})
+    tracker = Tracker.from_preset("eco-hc", longterm=LongTermConfig.verified(redetect="global", trace=True))
     states = [tracker.initialize(frames[0], gt[0])] + [tracker.track(f) for f in frames[1:]]
     return states, gt
 
@@ -63,7 +63,7 @@ def test_loss_onset_does_not_lower_rbar_p(out_of_view):
     frames, gt = out_of_view
 
     def rbar_before_and_after_loss(**overrides):
-        tracker = Tracker.from_preset("eco-hc", redetect="local", **overrides)
+        tracker = Tracker.from_preset("eco-hc", longterm=LongTermConfig.verified(redetect="local"), **overrides)
         states = [tracker.initialize(frames[0], gt[0])] + [tracker.track(f) for f in frames[1:80]]
         lost_at = next(i for i, s in enumerate(states) if "loss_declared" in s.info["events"])
         streak = tracker.config.longterm.n_loss
@@ -80,7 +80,7 @@ def test_lookalike_in_place_of_absent_target_is_not_kept():
     the tracker must not report the look-alike as the target for long (it is either never accepted
     or fails its probation)."""
     lookalike = (60.0, 60.0)
-    tracker = Tracker.from_preset("eco-hc", redetect="global")
+    tracker = Tracker.from_preset("eco-hc", longterm=LongTermConfig.verified(redetect="global"))
     tracker.initialize(render(CENTRE, [lookalike]), _box(CENTRE))
     for i in range(1, 40):
         tracker.track(render(CENTRE, [lookalike], noise_seed=i))
@@ -91,8 +91,8 @@ def test_lookalike_in_place_of_absent_target_is_not_kept():
 
 def test_probation_failure_returns_to_lost_and_forgets_the_candidate():
     """A re-detection that keeps failing the global check is undone after ``probation_frames``."""
-    tracker = Tracker.from_preset("eco-hc", redetect="global", **{"longterm.probation_frames": 4,
-                                                                   "longterm.tau_redetection": 0.0})
+    tracker = Tracker.from_preset("eco-hc", longterm=LongTermConfig.verified(
+        redetect="global", probation_frames=4, tau_redetection=0.0))
     lookalike = (60.0, 60.0)
     tracker.initialize(render(CENTRE, [lookalike]), _box(CENTRE))
     for i in range(1, 30):
@@ -165,7 +165,7 @@ def test_held_out_calibration_is_the_median_of_fresh_target_ratios():
     """``target_ratio`` is the global / local score at a sample's centre (checked against the score
     maps sampled by the model's own inverse transform); ``calibration`` is their median."""
     lookalike = (60.0, 60.0)
-    tracker = Tracker.from_preset("eco-hc", redetect="global")
+    tracker = Tracker.from_preset("eco-hc", longterm=LongTermConfig.verified(redetect="global"))
     tracker.initialize(render(CENTRE, [lookalike]), _box(CENTRE))
     gm = tracker.global_model
     assert gm.ready  # trained after the first frame's mining round
