@@ -169,28 +169,28 @@ class LongTermConfig:
     distractor_weight: float = 0.25  #: total sample weight of all distractors; the target memory's is 1 (not in paper)
     # -- Reliability of the long-term decisions (beyond the paper's section 3; measured effects in
     # -- experiments/README.md, "Long-term decisions"). ``LongTermConfig.paper()`` turns all of them off.
-    defer_low_scores: bool = True  #: low-confidence frames enter rbar_p (eq. 4) only once confidence
+    defer_low_scores: bool = False  #: low-confidence frames enter rbar_p (eq. 4) only once confidence
     #: returns without a loss, so that the N_loss frames of a loss onset never lower later thresholds
-    learn_after_recovery: bool = True  #: the samples of a low-confidence streak that ends without a loss
+    learn_after_recovery: bool = False  #: the samples of a low-confidence streak that ends without a loss
     #: (fast appearance change, not an occlusion) are learnt when confidence returns
-    verify_candidates: bool = True  #: whole-frame candidates are verified on a windowed sample extracted
+    verify_candidates: bool = False  #: whole-frame candidates are verified on a windowed sample extracted
     #: at their position (the domain r_p and rbar_p come from) before the re-detection thresholds apply
     max_candidates: int = 3  #: strongest whole-frame local maxima verified per re-detection scan
     verify_scale_factors: tuple[float, ...] = (0.8, 1.0, 1.25)  #: sample scales (relative to the scan's)
     #: at which a scan candidate is verified; the best scoring one counts
-    global_calibration: Literal["memory", "held_out"] = "held_out"  #: how global scores are put on the
+    global_calibration: Literal["memory", "held_out"] = "memory"  #: how global scores are put on the
     #: local model's scale: "memory" = its response to its own training samples (first version);
     #: "held_out" = the median global/local ratio on the confident frames since it was last trained
     global_models: Literal["confidence", "all"] = "confidence"  #: "confidence" = one global model on the confidence
     #: (deep) model, the paper; "all" = one per local model (UPDT: deep and shallow, colour-aware); a verified
     #: candidate passes the global gate when one of them agrees (see LongTermMachine._global_agreement)
     calibration_window: int = 30  #: held-out ratios kept (one per confident frame)
-    retrain_global_on_mining: bool = True  #: retrain the global model after each mining round that found
+    retrain_global_on_mining: bool = False  #: retrain the global model after each mining round that found
     #: distractors (it then exists from the first frame and is calibrated between losses)
     probation_frames: int = 10  #: after a re-detection, frames during which learning and mining wait and
     #: the target must keep passing the global check; a failed probation returns to the lost state
     probation_pass_ratio: float = 0.5  #: share of probation frames that must pass the global check
-    wrong_lock_ratio: float = 0.5  #: at a mining round, a tracked target whose held-out global/local ratio is
+    wrong_lock_ratio: float = 0.0  #: at a mining round, a tracked target whose held-out global/local ratio is
     #: below this fraction of the calibrated ratio looks like a known distractor: nothing is mined
     lose_on_wrong_lock: bool = False  #: a confidently tracked frame that every global model rejects as above
     #: (below wrong_lock_ratio) declares the target lost at once: a drift onto a known distractor

@@ -266,11 +266,12 @@ def test_target_returning_larger_is_redetected_with_its_new_size():
     """Chained scale estimates at the re-detected position recover most of a 1.6x size change at
     once (measured 0.97 of the true size); without them the box keeps the verified sample's size (0.88)."""
     # candidates verified at one sample scale only (1.1 x the scan's), which leaves the size off
-    one_scale = {"longterm.verify_scale_factors": (1.1,)}
+    one_scale = {"longterm.verify_candidates": True, "longterm.verify_scale_factors": (1.1,)}
     chained = _redetected_size_of_larger_target(**one_scale)
     single_scan = _redetected_size_of_larger_target(**one_scale, **{"longterm.redetection_scale_iterations": 0})
     assert chained is not None and single_scan is not None, "the returning target was not re-detected"
     assert 0.8 < chained < 1.2
     assert chained > single_scan + 0.05, (chained, single_scan)
-    # verification over several sample scales finds the new size by itself (measured 1.01)
-    assert 0.9 < _redetected_size_of_larger_target() < 1.1
+    # verification over several sample scales finds the new size by itself (measured 1.00); without
+    # verification, whole-frame scans at (1, 1.25, 0.8) x the old size do not re-detect it at all
+    assert 0.9 < _redetected_size_of_larger_target(**{"longterm.verify_candidates": True}) < 1.1
