@@ -155,16 +155,22 @@ def table1_markdown(config: ExperimentConfig, scores: dict, columns, settings: d
     if attributes:
         parts += ["## Attributes (paper Fig. 6): success AUC (%) over the sequences with the flag", "",
                   markdown_table("Preset / dataset / attribute (n)", columns, attributes, TABLE1_DECIMALS), ""]
-    parts += ["## Datasets", "", "| Dataset | Sequences | Frames | Absent frames | Runs computed | Runs reused | Failed |",
-              "|---|---:|---:|---:|---:|---:|---:|"]
-    for d in datasets:
-        parts.append(f"| {d['label']} | {d['sequences']} | {d['frames']} | {d['absent_frames']} | {d['ran']} | "
-                     f"{d['reused']} | {len(d['failed'])} |")
+    parts += datasets_section(datasets)
     if config.paper:
         paper_scores = {d: dict(zip(columns, [v / 100.0 for v in values])) for d, values in config.paper.items()}
         parts += ["", "## Paper (Table 1, UPDT with ResNet-50 features, MATLAB)", "",
                   format_table1(paper_scores, columns)]
     return "\n".join(parts) + "\n"
+
+
+def datasets_section(datasets: list) -> list[str]:
+    """Markdown lines of the "Datasets" section: size and run counts of each dataset entry."""
+    lines = ["## Datasets", "", "| Dataset | Sequences | Frames | Absent frames | Runs computed | Runs reused | Failed |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for d in datasets:
+        lines.append(f"| {d['label']} | {d['sequences']} | {d['frames']} | {d['absent_frames']} | {d['ran']} | "
+                     f"{d['reused']} | {len(d['failed'])} |")
+    return lines
 
 
 def attribute_rows(details: dict, columns, attributes) -> list[tuple[str, list[float]]]:
@@ -200,11 +206,7 @@ def table2_markdown(config: ExperimentConfig, scores: dict, settings: dict, poli
             parts += ["Long-term events:", "", format_events_table(events[dataset], "Tracker"), ""]
     if events:
         parts += [events_definition(), ""]
-    parts += ["## Datasets", "", "| Dataset | Sequences | Frames | Absent frames | Runs computed | Runs reused | Failed |",
-              "|---|---:|---:|---:|---:|---:|---:|"]
-    for d in datasets:
-        parts.append(f"| {d['label']} | {d['sequences']} | {d['frames']} | {d['absent_frames']} | {d['ran']} | "
-                     f"{d['reused']} | {len(d['failed'])} |")
+    parts += datasets_section(datasets)
     if config.paper:
         names = list(config.paper)
         parts += ["", "## Paper (Table 2, LTB35)", "",
