@@ -105,7 +105,7 @@ class LongTermMachine:
         self.probation_left = 0
         self.probation_passes = 0
         self._deferred: list[_Deferred] = []
-        self._last_confident = None  # (frame, position, scale, frame number, deep training sample or None)
+        self._last_confident = None  # (frame, position (y, x), scale, frame number) of the last confident frame
         self._info: dict = {}
         self._references: list = [None] * max(len(self.global_models), 1)  # see _reference
 
@@ -118,7 +118,7 @@ class LongTermMachine:
         """After the first frame: remember it as confident and mine it (global mode)."""
         self._begin_frame()
         host = self.host
-        self._last_confident = (frame, host.position.copy(), host.scale, 1, None)
+        self._last_confident = (frame, host.position.copy(), host.scale, 1)
         if self.global_model is not None:
             self._mine(frame, host.position, host.scale, 1)
             if self.config.retrain_global_on_mining:
@@ -178,7 +178,7 @@ class LongTermMachine:
             self._event("wrong_lock_suspected")
             self.monitor.low_streak = max(self.monitor.low_streak, cfg.n_loss)  # treated as a loss
             return False
-        self._last_confident = (frame, host.position.copy(), host.scale, host.frame_number, None)
+        self._last_confident = (frame, host.position.copy(), host.scale, host.frame_number)
         self._update_references(loc)
         self.frames_since_mining += 1
         if self.global_model is None or self.frames_since_mining < cfg.n_hn:
@@ -231,7 +231,7 @@ class LongTermMachine:
         self.monitor.drop_pending()
         self._deferred = []
         if self.global_model is not None:
-            frame, position, scale, number, _ = self._last_confident
+            frame, position, scale, number = self._last_confident
             self._mine(frame, position, scale, number)
             self._train_global()
 
@@ -398,7 +398,7 @@ class LongTermMachine:
         self.monitor.drop_pending()
         self.monitor.reset_streak()
         self._deferred = []
-        frame, position, scale, _, _ = self._last_confident
+        _, position, scale, _ = self._last_confident
         self.host.position, self.host.scale = position.copy(), scale  # report the last trusted box
         return self._state(confidence, False, LOST, loc)
 
