@@ -171,7 +171,7 @@ class LongTermConfig:
     # -- experiments/README.md, "Long-term decisions"). ``LongTermConfig.paper()`` turns all of them off.
     defer_low_scores: bool = False  #: low-confidence frames enter rbar_p (eq. 4) only once confidence
     #: returns without a loss, so that the N_loss frames of a loss onset never lower later thresholds
-    learn_after_recovery: bool = True  #: the samples of a low-confidence streak that ends without a loss
+    learn_after_recovery: bool = False  #: the samples of a low-confidence streak that ends without a loss
     #: (fast appearance change, not an occlusion) are learnt when confidence returns
     verify_candidates: bool = False  #: whole-frame candidates are verified on a windowed sample extracted
     #: at their position (the domain r_p and rbar_p come from) before the re-detection thresholds apply
