@@ -325,10 +325,10 @@ class LongTermMachine:
             reference = self._reference(m)
             if not reference:
                 continue
-            spectra = [z[index] for z in detection.spectra]
             if m == 0:
-                best = max(best, g.score_at(spectra, lead.peak.displacement) / g.calibration / reference)
+                best = max(best, self._global_score(loc) / g.calibration / reference)
                 continue
+            spectra = [z[index] for z in detection.spectra]
             t = (position - detection.sample_centre) / g.local.cells_to_image_pixels(scale)
             local = evaluate_series(detection.score_spectra[index], t, g.local.geometry.output_size)[0]
             global_ = g.score_at(spectra, t) / g.calibration / reference
@@ -347,6 +347,7 @@ class LongTermMachine:
             self._references[m] = score if old is None else eta * score + (1 - eta) * old
 
     def _global_score(self, loc) -> float:
+        """Raw score of the global model on the confidence model's sample, at that model's peak."""
         detection = loc.detections[0]
         index = detection.peak.scale_index
         return self.global_model.score_at([z[index] for z in detection.spectra], detection.peak.displacement)
