@@ -175,6 +175,11 @@ class LongTermConfig:
     #: (fast appearance change, not an occlusion) are learnt when confidence returns
     verify_candidates: bool = False  #: whole-frame candidates are verified on a windowed sample extracted
     #: at their position (the domain r_p and rbar_p come from) before the re-detection thresholds apply
+    recentre_candidates: bool = True  #: a candidate found off-centre in a search sample (the last-position
+    #: check samples at the frozen last position; a verified scan candidate sits on the scan grid) is scored
+    #: again on a sample centred on it, as a tracked target is: off-centre peaks are damped by the cosine
+    #: window, so their scores are not comparable with rbar_p (a returning target 50 px from the last
+    #: position scored 0.32 instead of 0.65)
     max_candidates: int = 3  #: strongest whole-frame local maxima verified per re-detection scan
     verify_scale_factors: tuple[float, ...] = (0.8, 1.0, 1.25)  #: sample scales (relative to the scan's)
     #: at which a scan candidate is verified; the best scoring one counts
@@ -211,7 +216,8 @@ class LongTermConfig:
         """The paper's section 3 as written: every reliability option above off."""
         base = dict(defer_low_scores=False, learn_after_recovery=False, verify_candidates=False,
                     global_calibration="memory", retrain_global_on_mining=False, probation_frames=0,
-                    wrong_lock_ratio=0.0, global_models="confidence", local_check_while_lost=False, redetection_scales=(1.0,),
+                    wrong_lock_ratio=0.0, global_models="confidence", local_check_while_lost=False,
+                    recentre_candidates=False, redetection_scales=(1.0,),
                     redetection_scale_iterations=1)
         base.update(fields)
         return cls(**base)

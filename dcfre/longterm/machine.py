@@ -299,11 +299,25 @@ class LongTermMachine:
         scale factor (the best one wins)."""
         loc = self.host.localize(frame, position, scale, factors)
         scale = scale * factors[loc.scale_index]
+        loc = self._recentred(frame, loc, scale)
         local = self.monitor.normalize(loc.confidence_score)
         global_ = self._global_agreement(loc) if self.global_model is not None else local
         tau = self.config.tau_redetection
         accepted = bool(np.isfinite(local) and local >= tau and global_ >= tau)
         return Candidate(loc.position.copy(), scale, local, global_, accepted, loc)
+
+    def _recentred(self, frame: np.ndarray, loc, scale: float):
+        """With ``recentre_candidates``: the localization of a sample centred on ``loc``'s peak.
+
+        A tracked target sits within one frame's motion of its sample's centre, so ``r_p`` and
+        ``rbar_p`` are scores of nearly centred targets. A candidate found far from the centre of the
+        sample it was searched in (the last-position check while the target moves on; a scan
+        maximum on the scan's grid) is damped by the cosine window; scoring it on its own centred
+        sample puts it in the domain of ``rbar_p`` before any threshold is applied.
+        """
+        if not self.config.recentre_candidates:
+            return loc
+        return self.host.localize(frame, loc.position, scale, (1.0,))
 
     def _global_agreement(self, loc) -> float:
         """Global gate of a verified sample, relative to ``rbar_p``-like references.
@@ -423,7 +437,7 @@ class LongTermMachine:
     def _check_last_position_paper(self, frame: np.ndarray) -> TrackState:
         """The first release's check: local (and global) score of the usual search sample."""
         host = self.host
-        loc = host.localize(frame)
+        loc = self._recentred(frame, host.localize(frame), host.scale)
         local = self.monitor.normalize(loc.confidence_score)
         global_ = local
         if self.global_model is not None:
