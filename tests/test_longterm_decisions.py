@@ -183,3 +183,43 @@ def test_held_out_calibration_is_the_median_of_fresh_target_ratios():
     for ratio in (0.5, 0.9, 0.6):
         gm.held_out_ratios.append(ratio)
     assert gm.calibration == pytest.approx(0.6)
+
+
+def _returning_off_centre(recentre: bool):
+    """Track at CENTRE, hide the target until the loss, show it again 24 px away (inside the search
+    sample at the frozen last position); the last-position checks' candidates and the tracker."""
+    config = LongTermConfig(redetect="local", trace=True, recentre_candidates=recentre)
+    tracker = Tracker.from_preset("eco-hc", longterm=config)
+    tracker.initialize(render(CENTRE), _box(CENTRE))
+    for i in range(1, 30):
+        tracker.track(render(CENTRE, noise_seed=i))
+    for i in range(12):
+        tracker.track(render(None, noise_seed=100 + i))
+    assert tracker.longterm.lost
+    moved = (CENTRE[0] + 16.0, CENTRE[1] - 18.0)
+    checks = []
+    for i in range(6):
+        frame = render(moved, noise_seed=200 + i)
+        state = tracker.track(frame)
+        checks.append((state, frame))
+        if state.present:
+            break
+    return tracker, checks, moved
+
+
+def test_off_centre_candidate_is_scored_on_its_own_centred_sample():
+    """A returning target found off-centre in the last-position sample is damped by the cosine
+    window; re-centred, its score is the one a tracked (centred) target gets, as rbar_p assumes."""
+    tracker, checks, moved = _returning_off_centre(recentre=False)
+    damped = [s.info["candidates"][0]["local"] for s, _ in checks if "last_position_check" in s.info["events"]]
+    assert damped and not any(s.present for s, _ in checks)  # rejected every time: damped below 0.7
+
+    tracker, checks, moved = _returning_off_centre(recentre=True)
+    state, frame = next((s, f) for s, f in checks if "last_position_check" in s.info["events"])
+    candidate = state.info["candidates"][0]
+    assert _iou(np.array(candidate["box"]), _box(moved)) > 0.7
+    assert candidate["accepted"] and state.present
+    # the same number as a centred sample scored directly (independent of the machine's code path)
+    centred = tracker.localize(frame, np.array(moved), tracker.scale, [1.0])
+    assert candidate["local"] == pytest.approx(centred.confidence_score / state.info["rbar_p"], rel=0.02)
+    assert candidate["local"] > max(damped) + 0.2
