@@ -259,7 +259,8 @@ class LongTermMachine:
 
     # ------------------------------------------------------------------------------ lost
     def _check_last_position(self, frame: np.ndarray) -> TrackState:
-        """Score the usual search sample at the last position (targets often reappear where they hid)."""
+        """Search the usual sample at the last position (targets often reappear where they hid); the
+        peak found there is scored on its own centred sample (``recentre_candidates``)."""
         if self.config.verify_candidates:
             candidate = self._verify(frame, self.host.position, self.host.scale)
             self._record_candidates([candidate])
@@ -514,8 +515,9 @@ class Candidate:
     scale : float
         Sample scale it was examined at.
     local, global_ : float
-        Local and calibrated global scores relative to ``rbar_p`` (verified on a windowed sample
-        when ``verify_candidates``; whole-frame scores in the paper's variant).
+        Local and calibrated global scores relative to ``rbar_p`` (verified on a windowed sample,
+        centred on the candidate with ``recentre_candidates``, when ``verify_candidates``;
+        whole-frame scores in the paper's variant).
     accepted : bool
         Whether both pass ``tau_redetection``.
     loc : object or None
