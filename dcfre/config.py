@@ -183,6 +183,9 @@ class LongTermConfig:
     #: window, so their scores are not comparable with rbar_p (a returning target 50 px from the last
     #: position scored 0.32 instead of 0.65). Measured (updt AUC, synth-lt / synth-human / real LT):
     #: 55.6 / 37.2 / 35.5 vs 55.2 / 36.4 / 35.1 without; held-out seed 1: 60.1 / 58.3 vs 59.1 / 57.7
+    recentre_min_ratio: float = 0.5  #: only candidates whose off-centre score reaches this fraction of
+    #: tau_redetection are re-centred (the damping measured in the traces at most halves a score): an
+    #: absent target's background peaks are not scored twice
     max_candidates: int = 3  #: strongest whole-frame local maxima verified per re-detection scan
     verify_scale_factors: tuple[float, ...] = (0.8, 1.0, 1.25)  #: sample scales (relative to the scan's)
     #: at which a scan candidate is verified; the best scoring one counts

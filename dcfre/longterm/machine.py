@@ -314,10 +314,13 @@ class LongTermMachine:
         ``rbar_p`` are scores of nearly centred targets. A candidate found far from the centre of the
         sample it was searched in (the last-position check while the target moves on; a scan
         maximum on the scan's grid) is damped by the cosine window; scoring it on its own centred
-        sample puts it in the domain of ``rbar_p`` before any threshold is applied.
+        sample puts it in the domain of ``rbar_p`` before any threshold is applied. A peak below
+        ``recentre_min_ratio * tau_redetection`` could not pass even undamped and is left as it is.
         """
-        if not self.config.recentre_candidates:
-            return loc
+        cfg = self.config
+        damped = self.monitor.normalize(loc.confidence_score)
+        if not cfg.recentre_candidates or not damped >= cfg.recentre_min_ratio * cfg.tau_redetection:
+            return loc  # too weak to pass even undamped (or NaN): not worth a second sample
         return self.host.localize(frame, loc.position, scale, (1.0,))
 
     def _global_agreement(self, loc) -> float:
