@@ -223,3 +223,28 @@ def test_off_centre_candidate_is_scored_on_its_own_centred_sample():
     centred = tracker.localize(frame, np.array(moved), tracker.scale, [1.0])
     assert candidate["local"] == pytest.approx(centred.confidence_score / state.info["rbar_p"], rel=0.02)
     assert candidate["local"] > max(damped) + 0.2
+
+
+def test_only_candidates_that_could_pass_are_recentred():
+    """While the target is absent the last-position peaks are background (far below the threshold):
+    they are not sampled a second time; a returning target is."""
+    tracker = Tracker.from_preset("eco-hc", longterm=LongTermConfig(redetect="local", n_redetection=1000))
+    tracker.initialize(render(CENTRE), _box(CENTRE))
+    for i in range(1, 30):
+        tracker.track(render(CENTRE, noise_seed=i))
+    calls = []
+    localize = tracker.localize
+    tracker.localize = lambda *a, **k: calls.append(1) or localize(*a, **k)
+
+    def calls_in(frame):
+        calls.clear()
+        state = tracker.track(frame)
+        return len(calls), state
+
+    for i in range(12):
+        count, state = calls_in(render(None, noise_seed=100 + i))
+    assert tracker.longterm.lost and "last_position_check" in state.info["events"]
+    ratio = tracker.config.longterm.recentre_min_ratio * tracker.config.longterm.tau_redetection
+    assert state.confidence < ratio and count == 1
+    count, state = calls_in(render((CENTRE[0] + 16.0, CENTRE[1] - 18.0), noise_seed=300))
+    assert count == 2 and state.present
