@@ -335,22 +335,42 @@ def validate_box(box, frame_shape) -> np.ndarray:
     return b
 
 
-_BLAS = {"controller": None}
+_BLAS = {"controller": None, "pinned": None}
 
 
-def _blas_threads(limit: int | None):
-    """Context limiting BLAS threads during a tracker call (a few microseconds per call).
+def pin_blas_threads(limit: int | None) -> None:
+    """Set the process's BLAS threads to ``limit`` once, for a process that runs trackers only.
 
-    The tracker's matrix products are small; multi-threaded BLAS on them only adds contention
-    (measured 3-30x slower on 2 busy cores), whatever the process configured elsewhere.
+    Tracker calls then skip their own limit (:func:`_blas_threads`) when it equals ``limit``. That
+    per-call limit asks every loaded thread pool for its size, a few ctypes calls per frame; each
+    releases the GIL, and in ``dcfre track`` the frame reader thread takes it and the tracker waits
+    (measured ~1.7 ms per frame on 2 busy cores). For command-line processes (``dcfre track``), not for
+    library callers that change thread pools between tracker calls. ``None`` leaves the process as is.
     """
     if limit is None:
-        return contextlib.nullcontext()
+        return
+    _blas_controller().limit(limits=limit, user_api="blas")  # not restored: the process keeps it
+    _BLAS["pinned"] = limit
+
+
+def _blas_controller():
     if _BLAS["controller"] is None:
         from threadpoolctl import ThreadpoolController
 
         _BLAS["controller"] = ThreadpoolController()
-    return _BLAS["controller"].limit(limits=limit, user_api="blas")
+    return _BLAS["controller"]
+
+
+def _blas_threads(limit: int | None):
+    """Context limiting BLAS threads during a tracker call (a few microseconds per call, but see
+    :func:`pin_blas_threads`).
+
+    The tracker's matrix products are small; multi-threaded BLAS on them only adds contention
+    (measured 3-30x slower on 2 busy cores), whatever the process configured elsewhere.
+    """
+    if limit is None or limit == _BLAS["pinned"]:
+        return contextlib.nullcontext()
+    return _blas_controller().limit(limits=limit, user_api="blas")
 
 
 def _centred_map(detection: Detection) -> np.ndarray:

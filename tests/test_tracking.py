@@ -172,3 +172,19 @@ def test_results_are_reproducible_across_processes():
             for _ in range(2)]
     assert all(r.returncode == 0 for r in runs), runs[0].stderr
     assert runs[0].stdout == runs[1].stdout
+
+
+def test_pinned_blas_threads_set_the_process_once_and_skip_the_per_call_limit(monkeypatch):
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from dcfre import tracker as tracker_module
+
+    monkeypatch.setitem(tracker_module._BLAS, "pinned", None)
+    with threadpool_limits(limits=2, user_api="blas"):  # restores the test process's pools afterwards
+        assert type(tracker_module._blas_threads(1)).__name__ != "nullcontext"
+        tracker_module.pin_blas_threads(1)
+        assert all(info["num_threads"] == 1 for info in threadpool_info() if info["user_api"] == "blas")
+        assert type(tracker_module._blas_threads(1)).__name__ == "nullcontext"
+        assert type(tracker_module._blas_threads(2)).__name__ != "nullcontext"  # another limit is still applied
+        tracker_module.pin_blas_threads(None)
+        assert tracker_module._BLAS["pinned"] == 1

@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
 
     from dcfre.io import ResultWriter, iter_frames_skipping_bad, open_source, parse_box
     from dcfre.prefetch import read_ahead
-    from dcfre.tracker import Tracker
+    from dcfre.tracker import Tracker, pin_blas_threads
 
     source = open_source(args.source, groundtruth_optional=args.init is not None)
     if source.groundtruth_problem is not None:
@@ -74,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
     if args.trace:
         overrides["longterm.trace"] = True
     tracker = Tracker.from_preset(args.preset or default_preset(), **overrides)
+    pin_blas_threads(tracker.config.blas_threads)  # this process only tracks: no per-frame limit calls
 
     total = source.num_frames
     if args.max_frames is not None:
