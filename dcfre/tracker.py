@@ -189,6 +189,7 @@ class Tracker:
                                          int(shared.sample_size[0]), e.cell_sizes)
             self._models.append(AppearanceModel(c, geometry, e))
         self.geometry = shared
+        self._shared_patches = len(self._models) > 1 and all(m.samples_like(self._models[0]) for m in self._models)
         self._init_scale_limits(shared)
         # the deep model (first) drives confidence and re-detection when there is one (paper 3)
         self._confidence_model = self._models[0]
@@ -205,7 +206,10 @@ class Tracker:
         position = self.position if position is None else np.asarray(position, dtype=np.float64)
         factors = self._search_factors if factors is None else np.asarray(factors, dtype=np.float64)
         scales = (self.scale if scale is None else scale) * factors
-        detections = [m.detect(frame, position, scales) for m in self._models]
+        patches = None
+        if self._shared_patches:  # UPDT: both models sample the same patches; cut them once
+            patches = self._models[0].sample_patches(frame, position, scales)
+        detections = [m.detect(frame, position, scales, patches) for m in self._models]
         conf_score = detections[0].peak.score
         if len(detections) == 1:
             det, model = detections[0], self._models[0]

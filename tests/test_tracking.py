@@ -131,6 +131,19 @@ def test_updt_tracks_at_least_as_well_as_eco_hc(sequence):
     assert updt > 0.85
 
 
+def test_updt_models_share_their_patches_with_the_same_scores(sequence):
+    """UPDT cuts the search patches once for both models; each model's own patches score the same."""
+    frames, gt = sequence
+    tracker = Tracker.from_preset("updt", redetect="off")
+    tracker.initialize(frames[0], gt[0])
+    assert tracker._shared_patches
+    loc = tracker.localize(frames[1])
+    scales = tracker.scale * tracker._search_factors
+    for model, shared in zip(tracker.models, loc.detections):
+        own = model.detect(frames[1], tracker.position, scales)
+        np.testing.assert_array_equal(own.score_spectra, shared.score_spectra)
+
+
 def test_tracking_with_updt_never_imports_torch():
     import subprocess
     import sys

@@ -77,9 +77,18 @@ class AppearanceModel:
             return eco_sample_patches(image, self.sample_position(centre_yx), patch_sizes, out_hw)
         return crop_and_resize_many(image, centre_yx, patch_sizes, out_hw)
 
-    def sample_features(self, image: np.ndarray, centre_yx: np.ndarray, scales: np.ndarray) -> list[np.ndarray]:
-        """Feature blocks of square samples centred at ``centre_yx``, one per scale."""
-        return self.extractor(self.sample_patches(image, centre_yx, scales))
+    def sample_features(self, image: np.ndarray, centre_yx: np.ndarray, scales: np.ndarray,
+                        patches: np.ndarray | None = None) -> list[np.ndarray]:
+        """Feature blocks of square samples centred at ``centre_yx``, one per scale (of ``patches``
+        when given: :meth:`sample_patches` of a model that samples alike, see :meth:`samples_like`)."""
+        if patches is None:
+            patches = self.sample_patches(image, centre_yx, scales)
+        return self.extractor(patches)
+
+    def samples_like(self, other: "AppearanceModel") -> bool:
+        """Whether :meth:`sample_patches` of ``other`` returns the same patches as this model's."""
+        return (self.config.eco_patch_sampling == other.config.eco_patch_sampling
+                and np.array_equal(self.geometry.sample_size, other.geometry.sample_size))
 
     def sample_position(self, centre_yx: np.ndarray) -> np.ndarray:
         """Where samples around ``centre_yx`` are centred: the position itself, or rounded as in ECO."""
@@ -107,9 +116,11 @@ class AppearanceModel:
         shift_cells = (np.asarray(centre_yx) - self.sample_position(centre_yx)) / self.cells_to_image_pixels(scale)
         self.model.initialize(blocks, shift_cells=(float(shift_cells[0]), float(shift_cells[1])))
 
-    def detect(self, image: np.ndarray, centre_yx: np.ndarray, scales: np.ndarray) -> Detection:
-        """Score samples at ``centre_yx`` for each scale and find the sub-grid maximum."""
-        blocks = self.sample_features(image, centre_yx, scales)
+    def detect(self, image: np.ndarray, centre_yx: np.ndarray, scales: np.ndarray,
+               patches: np.ndarray | None = None) -> Detection:
+        """Score samples at ``centre_yx`` for each scale and find the sub-grid maximum (``patches``: see
+        :meth:`sample_features`)."""
+        blocks = self.sample_features(image, centre_yx, scales, patches)
         spectra = self.model.spectra(blocks)
         score_spectra = self.model.score(spectra)
         peak, maps = find_peak(score_spectra, self.sampler, self.config.newton_iterations)
