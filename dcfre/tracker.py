@@ -240,7 +240,7 @@ class Tracker:
         """Add the frame's samples, centred on ``position``, to every model (and the scale filter)."""
         for model, detection in zip(self._models, loc.detections):
             # learn from the winning scale's sample, re-centred on the fused position
-            detection.peak = type(detection.peak)(detection.peak.displacement, detection.peak.score, loc.scale_index)
+            detection.set_scale_index(loc.scale_index)
             model.learn(detection, position, frame_number)
             if not model.model.is_finite():
                 # never let NaN/Inf propagate: report it and relearn this model from the current frame

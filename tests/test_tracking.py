@@ -201,3 +201,22 @@ def test_pinned_blas_threads_set_the_process_once_and_skip_the_per_call_limit(mo
         assert type(tracker_module._blas_threads(2)).__name__ != "nullcontext"  # another limit is still applied
         tracker_module.pin_blas_threads(None)
         assert tracker_module._BLAS["pinned"] == 1
+
+
+def test_detection_peak_is_found_on_first_use_and_keeps_the_learning_scale():
+    from dcfre.eco.appearance import Detection
+    from dcfre.eco.peak import Peak
+
+    calls = []
+
+    def locate():
+        calls.append(1)
+        return Peak(np.array([1.0, 2.0]), 3.0, 0), np.zeros((2, 3, 3))
+
+    detection = Detection(np.zeros(2), np.ones(2), [], np.zeros((2, 3, 2)), locate)
+    detection.set_scale_index(1)
+    assert detection.scale_index == 1 and calls == []  # learning needs no peak
+    assert detection.peak.scale_index == 1 and detection.peak.score == 3.0 and calls == [1]
+    assert detection.maps.shape == (2, 3, 3) and calls == [1]
+    detection.set_scale_index(0)
+    assert detection.peak.scale_index == 0 and list(detection.peak.displacement) == [1.0, 2.0]

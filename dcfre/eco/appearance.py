@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 
@@ -15,9 +16,12 @@ from dcfre.features.sampling import crop_and_resize_at, crop_and_resize_many, ec
 from dcfre.fourier import HalfSpectrumSampler, shift_spectrum
 
 
-@dataclass
 class Detection:
     """What one model sees in a frame.
+
+    The grid maximum and its Newton refinement are found on first use of :attr:`peak` or
+    :attr:`maps`: in UPDT only the fused score locates the target, so the shallow model's own peak is
+    usually never needed.
 
     Attributes
     ----------
@@ -35,12 +39,44 @@ class Detection:
         Sub-grid maximum.
     """
 
-    sample_centre: np.ndarray
-    scales: np.ndarray
-    spectra: list
-    score_spectra: np.ndarray
-    maps: np.ndarray
-    peak: Peak
+    def __init__(self, sample_centre: np.ndarray, scales: np.ndarray, spectra: list, score_spectra: np.ndarray,
+                 locate: Callable[[], tuple[Peak, np.ndarray]]):
+        self.sample_centre = sample_centre
+        self.scales = scales
+        self.spectra = spectra
+        self.score_spectra = score_spectra
+        self._locate = locate  # () -> (peak, maps), see find_peak
+        self._peak: Peak | None = None
+        self._maps: np.ndarray | None = None
+        self._scale_index: int | None = None
+
+    def _resolve(self) -> None:
+        if self._maps is None:
+            peak, self._maps = self._locate()
+            if self._scale_index is not None:
+                peak = Peak(peak.displacement, peak.score, self._scale_index)
+            self._peak = peak
+
+    @property
+    def peak(self) -> Peak:
+        self._resolve()
+        return self._peak
+
+    @property
+    def maps(self) -> np.ndarray:
+        self._resolve()
+        return self._maps
+
+    def set_scale_index(self, index: int) -> None:
+        """Make ``peak.scale_index`` the given scale (the fused winner), keeping its displacement and score."""
+        self._scale_index = int(index)
+        if self._peak is not None:
+            self._peak = Peak(self._peak.displacement, self._peak.score, self._scale_index)
+
+    @property
+    def scale_index(self) -> int:
+        """The scale the model learns from: :meth:`set_scale_index`'s, else the peak's."""
+        return self._scale_index if self._scale_index is not None else self.peak.scale_index
 
     @property
     def score(self) -> float:
@@ -123,8 +159,8 @@ class AppearanceModel:
         blocks = self.sample_features(image, centre_yx, scales, patches)
         spectra = self.model.spectra(blocks)
         score_spectra = self.model.score(spectra)
-        peak, maps = find_peak(score_spectra, self.sampler, self.config.newton_iterations)
-        return Detection(self.sample_position(centre_yx), np.asarray(scales), spectra, score_spectra, maps, peak)
+        locate = partial(find_peak, score_spectra, self.sampler, self.config.newton_iterations)
+        return Detection(self.sample_position(centre_yx), np.asarray(scales), spectra, score_spectra, locate)
 
     def displacement_pixels(self, detection: Detection) -> np.ndarray:
         """Image-pixel displacement (dy, dx) of the detected maximum from the sample centre."""
@@ -133,7 +169,7 @@ class AppearanceModel:
 
     def training_sample(self, detection: Detection, new_centre_yx: np.ndarray) -> list[np.ndarray]:
         """The detection's sample, translated in the Fourier domain to be centred on the target."""
-        idx = detection.peak.scale_index
+        idx = detection.scale_index
         scale = detection.scales[idx]
         shift_cells = (np.asarray(new_centre_yx) - detection.sample_centre) / self.cells_to_image_pixels(scale)
         out_size = self.geometry.output_size
