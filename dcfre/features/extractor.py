@@ -90,7 +90,8 @@ class FeatureExtractor:
             elif spec.name == "hog":
                 block = hog.fhog_many(patches, spec.cell_size)
             elif spec.name == "colornames":
-                block = np.stack([cn_features.colornames(_to_uint8(p), spec.cell_size) for p in patches])
+                # float patches go in as they are: the kernel rounds them exactly like _to_uint8 (no copy)
+                block = np.stack([cn_features.colornames(p, spec.cell_size) for p in patches])
             else:  # intensity
                 gray = patches if patches.ndim == 3 else patches.mean(axis=-1)
                 block = np.stack([cn_features.intensity(_to_uint8(p), spec.cell_size) for p in gray])
