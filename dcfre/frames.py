@@ -157,7 +157,7 @@ def _pil_to_array(image: Image.Image) -> np.ndarray:
 
 def _read_with_opencv(path: Path) -> np.ndarray:
     """Fallback for formats Pillow does not identify (e.g. multi-channel float TIFF)."""
-    import cv2  # only for the rare formats Pillow cannot read: keeps OpenCV off the common path
+    import cv2  # the rare formats Pillow cannot read
     data = np.fromfile(path, dtype=np.uint8)
     array = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     if array is None:
