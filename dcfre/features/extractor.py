@@ -108,7 +108,7 @@ class FeatureExtractor:
         s, h, w, d = block.shape
         energy = np.sum(np.abs(block.reshape(s, -1)) ** self.config.normalize_power, axis=1)
         scale = self.normalization_factor(energy, h * w, d)
-        return (block * scale[:, None, None, None].astype(np.float32)).astype(np.float32)
+        return (block * scale[:, None, None, None].astype(np.float32)).astype(np.float32, copy=False)
 
     def normalization_factor(self, energy, n_cells: int, dim: int):
         """The factor :meth:`normalize` applies to a map of ``n_cells`` cells and ``dim`` channels
