@@ -176,9 +176,13 @@ class RealFFT2:
         self.k1, self.k2 = odd_size(n1), odd_size(n2)
         self._rows = _centred_rows(n1)
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        """DFT of ``x`` (shape ``self.shape``) as a centred half spectrum (..., k1, (k2+1)//2)."""
-        self._in[...] = x
+    def __call__(self, x: np.ndarray, window: np.ndarray | None = None) -> np.ndarray:
+        """DFT of ``x`` (shape ``self.shape``), times ``window`` (broadcast) if given, as a centred half
+        spectrum (..., k1, (k2+1)//2). The product is written straight into the plan's input."""
+        if window is None:
+            self._in[...] = x
+        else:
+            np.multiply(x, window, out=self._in)
         self._plan.execute()
         kh = (self.k2 + 1) // 2  # for even n2 the last rfft column is the Nyquist frequency n2/2
         return np.ascontiguousarray(self._out[..., self._rows, :kh])
@@ -210,7 +214,7 @@ class HalfSpectrumSampler:
         self._rows = np.fft.ifftshift(np.arange(k1))
 
     def __call__(self, spectrum: np.ndarray) -> np.ndarray:
-        self._in[...] = spectrum[self._rows, :]
+        np.take(spectrum, self._rows, axis=0, out=self._in)
         self._plan.execute()
         # FFTW's backward transform is unnormalized: it already computes sum_k S[k] e^{+i...}.
         return self._out.copy()

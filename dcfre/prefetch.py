@@ -1,8 +1,9 @@
 """Decode frames ahead in a background thread while the tracker works on the current one.
 
-JPEG decoding (Pillow) and video decoding (an ffmpeg pipe) release the GIL, so on a machine with a
-spare core the next frame is ready when the tracker asks for it: decoding leaves the per-frame
-critical path. The frames and their order are unchanged, and so are the tracker's results.
+JPEG decoding (OpenCV, see :mod:`dcfre.frames`) and video decoding (an ffmpeg pipe) release the GIL,
+so on a machine with a spare core the next frame is ready when the tracker asks for it: decoding
+leaves the per-frame critical path (on a machine whose cores are all busy it costs its CPU time
+either way; measured: no stall of the tracker on an empty queue). The frames and their order are unchanged, and so are the tracker's results.
 """
 
 from __future__ import annotations

@@ -189,6 +189,7 @@ class Tracker:
                                          int(shared.sample_size[0]), e.cell_sizes)
             self._models.append(AppearanceModel(c, geometry, e))
         self.geometry = shared
+        self._shared_patches = len(self._models) > 1 and all(m.samples_like(self._models[0]) for m in self._models)
         self._init_scale_limits(shared)
         # the deep model (first) drives confidence and re-detection when there is one (paper 3)
         self._confidence_model = self._models[0]
@@ -205,7 +206,10 @@ class Tracker:
         position = self.position if position is None else np.asarray(position, dtype=np.float64)
         factors = self._search_factors if factors is None else np.asarray(factors, dtype=np.float64)
         scales = (self.scale if scale is None else scale) * factors
-        detections = [m.detect(frame, position, scales) for m in self._models]
+        patches = None
+        if self._shared_patches:  # UPDT: both models sample the same patches; cut them once
+            patches = self._models[0].sample_patches(frame, position, scales)
+        detections = [m.detect(frame, position, scales, patches) for m in self._models]
         conf_score = detections[0].peak.score
         if len(detections) == 1:
             det, model = detections[0], self._models[0]
@@ -236,7 +240,7 @@ class Tracker:
         """Add the frame's samples, centred on ``position``, to every model (and the scale filter)."""
         for model, detection in zip(self._models, loc.detections):
             # learn from the winning scale's sample, re-centred on the fused position
-            detection.peak = type(detection.peak)(detection.peak.displacement, detection.peak.score, loc.scale_index)
+            detection.set_scale_index(loc.scale_index)
             model.learn(detection, position, frame_number)
             if not model.model.is_finite():
                 # never let NaN/Inf propagate: report it and relearn this model from the current frame
@@ -335,22 +339,42 @@ def validate_box(box, frame_shape) -> np.ndarray:
     return b
 
 
-_BLAS = {"controller": None}
+_BLAS = {"controller": None, "pinned": None}
 
 
-def _blas_threads(limit: int | None):
-    """Context limiting BLAS threads during a tracker call (a few microseconds per call).
+def pin_blas_threads(limit: int | None) -> None:
+    """Set the process's BLAS threads to ``limit`` once, for a process that runs trackers only.
 
-    The tracker's matrix products are small; multi-threaded BLAS on them only adds contention
-    (measured 3-30x slower on 2 busy cores), whatever the process configured elsewhere.
+    Tracker calls then skip their own limit (:func:`_blas_threads`) when it equals ``limit``. That
+    per-call limit asks every loaded thread pool for its size, a few ctypes calls per frame; each
+    releases the GIL, and in ``dcfre track`` the frame reader thread takes it and the tracker waits
+    (measured ~1.7 ms per frame on 2 busy cores). For command-line processes (``dcfre track``), not for
+    library callers that change thread pools between tracker calls. ``None`` leaves the process as is.
     """
     if limit is None:
-        return contextlib.nullcontext()
+        return
+    _blas_controller().limit(limits=limit, user_api="blas")  # not restored: the process keeps it
+    _BLAS["pinned"] = limit
+
+
+def _blas_controller():
     if _BLAS["controller"] is None:
         from threadpoolctl import ThreadpoolController
 
         _BLAS["controller"] = ThreadpoolController()
-    return _BLAS["controller"].limit(limits=limit, user_api="blas")
+    return _BLAS["controller"]
+
+
+def _blas_threads(limit: int | None):
+    """Context limiting BLAS threads during a tracker call (a few microseconds per call, but see
+    :func:`pin_blas_threads`).
+
+    The tracker's matrix products are small; multi-threaded BLAS on them only adds contention
+    (measured 3-30x slower on 2 busy cores), whatever the process configured elsewhere.
+    """
+    if limit is None or limit == _BLAS["pinned"]:
+        return contextlib.nullcontext()
+    return _blas_controller().limit(limits=limit, user_api="blas")
 
 
 def _centred_map(detection: Detection) -> np.ndarray:

@@ -149,3 +149,15 @@ def test_equal_channel_rgb_is_gray():
 def test_invalid_input_raises_input_error(function, image, cell, message):
     with pytest.raises(InputError, match=message):
         function(image, cell)
+
+
+def test_float_patches_give_the_features_of_their_uint8_rounding():
+    """The extractor passes float patches straight to the kernel: it must round them as _to_uint8 does."""
+    from dcfre.features.colornames import colornames
+    from dcfre.features.extractor import _to_uint8
+
+    rng = np.random.default_rng(3)
+    patch = rng.uniform(-3.0, 258.0, (24, 20, 3)).astype(np.float32)
+    patch[:4] = np.round(patch[:4])  # whole values too, as ECO's sampling of uint8 frames gives
+    patch[4, :3] = [254.5, 255.0, -0.5]
+    np.testing.assert_array_equal(colornames(patch, 4), colornames(_to_uint8(patch), 4))

@@ -39,6 +39,18 @@ def test_regularization_matches_scipy_double_convolution():
     assert np.abs(out - ref).max() < 1e-5 * np.abs(ref).max()
 
 
+@pytest.mark.parametrize("half_shape", [(2, 9, 9), (2, 9, 21)])  # the kernel reaches past kx = 0 or not
+def test_regularization_with_zero_taps(half_shape):
+    """The kernel skips zero taps and the columns the result does not need: still the double convolution."""
+    kernel = np.array([[0.02, -0.0, 0.1, 0.3, 0.1, 0.0, 0.02],  # even, as regularization kernels are
+                       [0.05, 0.0, 0.7, 1.0, 0.7, 0.0, 0.05],
+                       [0.02, 0.0, 0.1, 0.3, 0.1, -0.0, 0.02]], dtype=np.float32)
+    hf = _real_spectrum(half_shape)
+    out = full_from_half(apply_regularization(hf, kernel))
+    ref = np.stack([convolve2d(convolve2d(f, kernel, "full"), kernel, "valid") for f in full_from_half(hf)])
+    assert np.abs(out - ref).max() < 1e-5 * np.abs(ref).max()
+
+
 def test_regularization_kernel_reconstructs_the_window_minimum():
     kernel = _kernel().astype(np.float64)
     # evaluate the sparse window sum_k W[k] exp(i 2 pi k t / T) at the sample centre t = T/2

@@ -74,3 +74,11 @@ def test_full_from_half_is_conjugate_symmetric_and_matches_numpy():
     full = fourier.full_from_half(fourier.RealFFT2(x.shape)(x))
     ref = np.fft.fftshift(np.fft.fft2(x))
     assert np.allclose(full, ref, atol=1e-4)
+
+
+def test_real_fft_applies_a_window_while_filling_its_input():
+    rng = np.random.default_rng(5)
+    x = np.moveaxis(rng.standard_normal((2, 12, 10, 3)).astype(np.float32), -1, 1)  # strided, as the model's
+    window = rng.random((12, 10)).astype(np.float32)
+    plan = fourier.RealFFT2(x.shape)
+    np.testing.assert_array_equal(plan(x, window), plan(x * window))

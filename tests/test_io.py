@@ -115,6 +115,56 @@ def test_truncated_jpeg_raises(tmp_path, photo, keep):
         io.read_frame(tmp_path / "cut.jpg")
 
 
+def _pillow_frame(path):
+    """Reference decoding: Pillow alone (the path every non-JPEG file takes)."""
+    from dcfre.frames import _pil_to_array
+
+    with Image.open(path) as image:
+        image.load()
+        return _pil_to_array(image)
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L", "CMYK"])
+@pytest.mark.parametrize("options", [{}, {"progressive": True}, {"subsampling": 0}, {"exif_orientation": 6}])
+def test_jpeg_decodes_to_pillows_pixels(tmp_path, photo, mode, options):
+    """OpenCV decodes complete 8-bit gray/colour JPEGs, Pillow the rest; either way the pixels are Pillow's
+    (the EXIF orientation is not applied, a gray file stays 2-D)."""
+    options = dict(options)
+    image = Image.fromarray(photo).convert(mode)
+    orientation = options.pop("exif_orientation", None)
+    if orientation is not None:
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        options["exif"] = exif.tobytes()
+    path = tmp_path / "frame.jpeg"
+    image.save(path, quality=90, **options)
+    from dcfre.frames import _read_jpeg_with_opencv
+
+    assert (_read_jpeg_with_opencv(path) is None) == (mode == "CMYK")  # CMYK: left to Pillow
+    frame = io.read_frame(path)
+    expected = _pillow_frame(path)
+    assert frame.dtype == np.uint8 and frame.shape == expected.shape == ((128, 128) if mode == "L" else (128, 128, 3))
+    np.testing.assert_array_equal(frame, expected)
+    assert frame.flags.writeable
+
+
+def test_jpeg_frame_header():
+    from dcfre.frames import _jpeg_frame_header
+
+    app0 = b"\xff\xe0\x00\x04ab"
+    sof = b"\xff\xc2\x00\x0b\x08\x00\x10\x00\x20\x03"  # progressive, 8 bits, 16x32, 3 components
+    assert _jpeg_frame_header(b"\xff\xd8" + app0 + b"\xff\xff" + sof + b"\x01\x22\x00") == (8, 3)
+    assert _jpeg_frame_header(b"\xff\xd8" + app0) is None  # cut before the frame header
+    assert _jpeg_frame_header(b"\x89PNG\r\n") is None
+    assert _jpeg_frame_header(b"\xff\xd8\x00\x00\x00\x00") is None  # not a marker
+
+
+def test_jpeg_with_bytes_after_the_end_marker_is_read_like_pillow(tmp_path, photo):
+    Image.fromarray(photo).save(tmp_path / "a.jpg", quality=90)
+    (tmp_path / "padded.jpg").write_bytes((tmp_path / "a.jpg").read_bytes() + b"\x00" * 16)
+    np.testing.assert_array_equal(io.read_frame(tmp_path / "padded.jpg"), _pillow_frame(tmp_path / "a.jpg"))
+
+
 def test_truncated_png_raises(tmp_path, photo):
     Image.fromarray(photo).save(tmp_path / "full.png")
     data = (tmp_path / "full.png").read_bytes()

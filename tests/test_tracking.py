@@ -131,6 +131,19 @@ def test_updt_tracks_at_least_as_well_as_eco_hc(sequence):
     assert updt > 0.85
 
 
+def test_updt_models_share_their_patches_with_the_same_scores(sequence):
+    """UPDT cuts the search patches once for both models; each model's own patches score the same."""
+    frames, gt = sequence
+    tracker = Tracker.from_preset("updt", redetect="off")
+    tracker.initialize(frames[0], gt[0])
+    assert tracker._shared_patches
+    loc = tracker.localize(frames[1])
+    scales = tracker.scale * tracker._search_factors
+    for model, shared in zip(tracker.models, loc.detections):
+        own = model.detect(frames[1], tracker.position, scales)
+        np.testing.assert_array_equal(own.score_spectra, shared.score_spectra)
+
+
 def test_tracking_with_updt_never_imports_torch():
     import subprocess
     import sys
@@ -172,3 +185,38 @@ def test_results_are_reproducible_across_processes():
             for _ in range(2)]
     assert all(r.returncode == 0 for r in runs), runs[0].stderr
     assert runs[0].stdout == runs[1].stdout
+
+
+def test_pinned_blas_threads_set_the_process_once_and_skip_the_per_call_limit(monkeypatch):
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from dcfre import tracker as tracker_module
+
+    monkeypatch.setitem(tracker_module._BLAS, "pinned", None)
+    with threadpool_limits(limits=2, user_api="blas"):  # restores the test process's pools afterwards
+        assert type(tracker_module._blas_threads(1)).__name__ != "nullcontext"
+        tracker_module.pin_blas_threads(1)
+        assert all(info["num_threads"] == 1 for info in threadpool_info() if info["user_api"] == "blas")
+        assert type(tracker_module._blas_threads(1)).__name__ == "nullcontext"
+        assert type(tracker_module._blas_threads(2)).__name__ != "nullcontext"  # another limit is still applied
+        tracker_module.pin_blas_threads(None)
+        assert tracker_module._BLAS["pinned"] == 1
+
+
+def test_detection_peak_is_found_on_first_use_and_keeps_the_learning_scale():
+    from dcfre.eco.appearance import Detection
+    from dcfre.eco.peak import Peak
+
+    calls = []
+
+    def locate():
+        calls.append(1)
+        return Peak(np.array([1.0, 2.0]), 3.0, 0), np.zeros((2, 3, 3))
+
+    detection = Detection(np.zeros(2), np.ones(2), [], np.zeros((2, 3, 2)), locate)
+    detection.set_scale_index(1)
+    assert detection.scale_index == 1 and calls == []  # learning needs no peak
+    assert detection.peak.scale_index == 1 and detection.peak.score == 3.0 and calls == [1]
+    assert detection.maps.shape == (2, 3, 3) and calls == [1]
+    detection.set_scale_index(0)
+    assert detection.peak.scale_index == 0 and list(detection.peak.displacement) == [1.0, 2.0]

@@ -60,11 +60,10 @@ def default_preset() -> str:
 
 def run(args: argparse.Namespace) -> int:
     import numpy as np  # here, not at the top: the parser (``track --help``) must not load numerical libraries
-    from tqdm import tqdm
 
     from dcfre.io import ResultWriter, iter_frames_skipping_bad, open_source, parse_box
     from dcfre.prefetch import read_ahead
-    from dcfre.tracker import Tracker
+    from dcfre.tracker import Tracker, pin_blas_threads
 
     source = open_source(args.source, groundtruth_optional=args.init is not None)
     if source.groundtruth_problem is not None:
@@ -74,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
     if args.trace:
         overrides["longterm.trace"] = True
     tracker = Tracker.from_preset(args.preset or default_preset(), **overrides)
+    pin_blas_threads(tracker.config.blas_threads)  # this process only tracks: no per-frame limit calls
 
     total = source.num_frames
     if args.max_frames is not None:
@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
 
         trace = TraceWriter(args.trace)
     show_progress = not args.quiet and (total is None or total > 50)
-    bar = tqdm(total=total, unit="frame", file=sys.stderr, disable=not show_progress, dynamic_ncols=True)
+    bar = _progress_bar(total) if show_progress else _NoProgress()
     seconds, frames = 0.0, 0
     skipped, state = [], None  # state: the last frame's output, repeated for a skipped frame
     if args.on_bad_frame == "skip":
@@ -142,6 +142,26 @@ def run(args: argparse.Namespace) -> int:
         shown = ", ".join(map(str, skipped[:10])) + (", ..." if len(skipped) > 10 else "")
         print(f"dcfre: warning: {len(skipped)} undecodable frame(s) skipped (frame numbers {shown})", file=sys.stderr)
     return 0
+
+
+def _progress_bar(total: int | None):
+    from tqdm import tqdm  # ~40 ms of imports: only when a bar is shown
+
+    return tqdm(total=total, unit="frame", file=sys.stderr, dynamic_ncols=True)
+
+
+class _NoProgress:
+    """The part of tqdm's interface ``run`` uses, for runs without a progress bar."""
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    @staticmethod
+    def write(message: str, file=None) -> None:
+        print(message, file=file or sys.stderr)
 
 
 def _warn_bad_frame(message: str, bar) -> None:

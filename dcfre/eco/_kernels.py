@@ -6,31 +6,54 @@ from dcfre._jit import njit  # numba.njit, with its start-up trimmed (see dcfre.
 
 @njit(cache=True)
 def regularization_normal(hf, kernel):
-    """W^T W applied to centred half spectra; see regularization.apply_regularization."""
+    """W^T W applied to centred half spectra; see regularization.apply_regularization.
+
+    Only what the result needs is computed: the second convolution reads the columns ``kx >= 0`` of
+    the first one, which come from the full-spectrum columns ``kx >= -(r2 - 1)``; and the kernel's
+    zero coefficients (about half of them) are skipped. Every remaining product is accumulated in
+    the order of the plain double convolution, so for finite filters the values are the same bit
+    for bit (a skipped term adds an exact zero).
+    """
     n_ch, k1, kh = hf.shape
     k2 = 2 * kh - 1
     r1, r2 = kernel.shape
     p1, p2 = r1 // 2, r2 // 2
     c0 = kh - 1  # column of kx = 0 in the full spectrum
-    # full spectrum
+    # the kernel's non-zero taps, in row-major order (the order of the sums)
+    n_taps = 0
+    for a in range(r1):
+        for b in range(r2):
+            if kernel[a, b] != 0:
+                n_taps += 1
+    tap_a = np.empty(n_taps, dtype=np.int64)
+    tap_b = np.empty(n_taps, dtype=np.int64)
+    n_taps = 0
+    for a in range(r1):
+        for b in range(r2):
+            if kernel[a, b] != 0:
+                tap_a[n_taps], tap_b[n_taps] = a, b
+                n_taps += 1
+    j_first = max(c0 - (r2 - 1), 0)  # first full-spectrum column that reaches a column >= c0 of mid
+    # full spectrum, columns j_first .. k2 - 1
     full = np.zeros((n_ch, k1, k2), dtype=np.complex64)
     for c in range(n_ch):
         for i in range(k1):
             for j in range(kh):
                 full[c, i, c0 + j] = hf[c, i, j]
-                if j > 0:
+                if j > 0 and c0 - j >= j_first:
                     full[c, k1 - 1 - i, c0 - j] = np.conj(hf[c, i, j])
-    # first convolution, full support
+    # first convolution, full support in rows, columns >= c0
     g1, g2 = k1 + 2 * p1, k2 + 2 * p2
     mid = np.zeros((n_ch, g1, g2), dtype=np.complex64)
     for c in range(n_ch):
         for i in range(k1):
-            for j in range(k2):
+            for j in range(j_first, k2):
                 v = full[c, i, j]
                 if v == 0:
                     continue
-                for a in range(r1):
-                    for b in range(r2):
+                for t in range(n_taps):
+                    a, b = tap_a[t], tap_b[t]
+                    if j + b >= c0:
                         mid[c, i + a, j + b] += v * kernel[a, b]
     # second convolution, only the filter's support (half columns)
     out = np.zeros((n_ch, k1, kh), dtype=np.complex64)
@@ -38,9 +61,9 @@ def regularization_normal(hf, kernel):
         for i in range(k1):
             for j in range(kh):
                 acc = np.complex64(0)
-                for a in range(r1):
-                    for b in range(r2):
-                        acc += mid[c, i + 2 * p1 - a, c0 + j + 2 * p2 - b] * kernel[a, b]
+                for t in range(n_taps):
+                    a, b = tap_a[t], tap_b[t]
+                    acc += mid[c, i + 2 * p1 - a, c0 + j + 2 * p2 - b] * kernel[a, b]
                 out[c, i, j] = acc
     return out
 

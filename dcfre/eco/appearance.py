@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 
@@ -15,9 +16,12 @@ from dcfre.features.sampling import crop_and_resize_at, crop_and_resize_many, ec
 from dcfre.fourier import HalfSpectrumSampler, shift_spectrum
 
 
-@dataclass
 class Detection:
     """What one model sees in a frame.
+
+    The grid maximum and its Newton refinement are found on first use of :attr:`peak` or
+    :attr:`maps`: in UPDT only the fused score locates the target, so the shallow model's own peak is
+    usually never needed.
 
     Attributes
     ----------
@@ -35,12 +39,44 @@ class Detection:
         Sub-grid maximum.
     """
 
-    sample_centre: np.ndarray
-    scales: np.ndarray
-    spectra: list
-    score_spectra: np.ndarray
-    maps: np.ndarray
-    peak: Peak
+    def __init__(self, sample_centre: np.ndarray, scales: np.ndarray, spectra: list, score_spectra: np.ndarray,
+                 locate: Callable[[], tuple[Peak, np.ndarray]]):
+        self.sample_centre = sample_centre
+        self.scales = scales
+        self.spectra = spectra
+        self.score_spectra = score_spectra
+        self._locate = locate  # () -> (peak, maps), see find_peak
+        self._peak: Peak | None = None
+        self._maps: np.ndarray | None = None
+        self._scale_index: int | None = None
+
+    def _resolve(self) -> None:
+        if self._maps is None:
+            peak, self._maps = self._locate()
+            if self._scale_index is not None:
+                peak = Peak(peak.displacement, peak.score, self._scale_index)
+            self._peak = peak
+
+    @property
+    def peak(self) -> Peak:
+        self._resolve()
+        return self._peak
+
+    @property
+    def maps(self) -> np.ndarray:
+        self._resolve()
+        return self._maps
+
+    def set_scale_index(self, index: int) -> None:
+        """Make ``peak.scale_index`` the given scale (the fused winner), keeping its displacement and score."""
+        self._scale_index = int(index)
+        if self._peak is not None:
+            self._peak = Peak(self._peak.displacement, self._peak.score, self._scale_index)
+
+    @property
+    def scale_index(self) -> int:
+        """The scale the model learns from: :meth:`set_scale_index`'s, else the peak's."""
+        return self._scale_index if self._scale_index is not None else self.peak.scale_index
 
     @property
     def score(self) -> float:
@@ -77,9 +113,18 @@ class AppearanceModel:
             return eco_sample_patches(image, self.sample_position(centre_yx), patch_sizes, out_hw)
         return crop_and_resize_many(image, centre_yx, patch_sizes, out_hw)
 
-    def sample_features(self, image: np.ndarray, centre_yx: np.ndarray, scales: np.ndarray) -> list[np.ndarray]:
-        """Feature blocks of square samples centred at ``centre_yx``, one per scale."""
-        return self.extractor(self.sample_patches(image, centre_yx, scales))
+    def sample_features(self, image: np.ndarray, centre_yx: np.ndarray, scales: np.ndarray,
+                        patches: np.ndarray | None = None) -> list[np.ndarray]:
+        """Feature blocks of square samples centred at ``centre_yx``, one per scale (of ``patches``
+        when given: :meth:`sample_patches` of a model that samples alike, see :meth:`samples_like`)."""
+        if patches is None:
+            patches = self.sample_patches(image, centre_yx, scales)
+        return self.extractor(patches)
+
+    def samples_like(self, other: "AppearanceModel") -> bool:
+        """Whether :meth:`sample_patches` of ``other`` returns the same patches as this model's."""
+        return (self.config.eco_patch_sampling == other.config.eco_patch_sampling
+                and np.array_equal(self.geometry.sample_size, other.geometry.sample_size))
 
     def sample_position(self, centre_yx: np.ndarray) -> np.ndarray:
         """Where samples around ``centre_yx`` are centred: the position itself, or rounded as in ECO."""
@@ -107,13 +152,15 @@ class AppearanceModel:
         shift_cells = (np.asarray(centre_yx) - self.sample_position(centre_yx)) / self.cells_to_image_pixels(scale)
         self.model.initialize(blocks, shift_cells=(float(shift_cells[0]), float(shift_cells[1])))
 
-    def detect(self, image: np.ndarray, centre_yx: np.ndarray, scales: np.ndarray) -> Detection:
-        """Score samples at ``centre_yx`` for each scale and find the sub-grid maximum."""
-        blocks = self.sample_features(image, centre_yx, scales)
+    def detect(self, image: np.ndarray, centre_yx: np.ndarray, scales: np.ndarray,
+               patches: np.ndarray | None = None) -> Detection:
+        """Score samples at ``centre_yx`` for each scale and find the sub-grid maximum (``patches``: see
+        :meth:`sample_features`)."""
+        blocks = self.sample_features(image, centre_yx, scales, patches)
         spectra = self.model.spectra(blocks)
         score_spectra = self.model.score(spectra)
-        peak, maps = find_peak(score_spectra, self.sampler, self.config.newton_iterations)
-        return Detection(self.sample_position(centre_yx), np.asarray(scales), spectra, score_spectra, maps, peak)
+        locate = partial(find_peak, score_spectra, self.sampler, self.config.newton_iterations)
+        return Detection(self.sample_position(centre_yx), np.asarray(scales), spectra, score_spectra, locate)
 
     def displacement_pixels(self, detection: Detection) -> np.ndarray:
         """Image-pixel displacement (dy, dx) of the detected maximum from the sample centre."""
@@ -122,7 +169,7 @@ class AppearanceModel:
 
     def training_sample(self, detection: Detection, new_centre_yx: np.ndarray) -> list[np.ndarray]:
         """The detection's sample, translated in the Fourier domain to be centred on the target."""
-        idx = detection.peak.scale_index
+        idx = detection.scale_index
         scale = detection.scales[idx]
         shift_cells = (np.asarray(new_centre_yx) - detection.sample_centre) / self.cells_to_image_pixels(scale)
         out_size = self.geometry.output_size

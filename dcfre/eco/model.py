@@ -100,8 +100,8 @@ class ECOModel:
         for b, x in enumerate(blocks):
             if project:
                 x = project_channels(x, self.projections[b])
-            x = np.moveaxis(x, -1, 1) * self.windows[b]  # (S, C, N1, N2)
-            xf = self._plan(x.shape)(x)
+            x = np.moveaxis(x, -1, 1)  # (S, C, N1, N2), windowed inside the transform
+            xf = self._plan(x.shape)(x, self.windows[b])
             out.append(xf * self.interpolation[b])
         return out
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -43,17 +44,27 @@ def evaluate_series(spectrum: np.ndarray, t: np.ndarray, size: tuple[int, int]):
     derivative factors along each axis.
     """
     k1, k2 = size
-    ky, kx = half_frequencies(k1, k2)
-    wy, wx = 2 * np.pi * ky[:, 0] / k1, 2 * np.pi * kx[0] / k2  # radians per cell
+    wy, wx, weights = _series_factors(k1, k2, spectrum.shape[1])
     ey = np.exp(1j * wy * t[0])
     ex = np.exp(1j * wx * t[1])
     rows = np.stack([ey, 1j * wy * ey, -(wy**2) * ey])
     cols = np.stack([ex, 1j * wx * ex, -(wx**2) * ex])
-    m = np.real(rows @ (spectrum * half_weights(k1, spectrum.shape[1])) @ cols.T)
+    m = np.real(rows @ (spectrum * weights) @ cols.T)
     value = float(m[0, 0])
     grad = np.array([m[1, 0], m[0, 1]])
     hess = np.array([[m[2, 0], m[1, 1]], [m[1, 1], m[0, 2]]])
     return value, grad, hess
+
+
+@lru_cache(maxsize=64)
+def _series_factors(k1: int, k2: int, kh: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Angular frequencies (radians per cell) along y (K1,) and x (Kh,) of the odd grid ``(k1, k2)``,
+    and the half-spectrum weights (K1, kh): the same arrays for every evaluation on one grid (read-only)."""
+    ky, kx = half_frequencies(k1, k2)
+    factors = (2 * np.pi * ky[:, 0] / k1, 2 * np.pi * kx[0] / k2, half_weights(k1, kh))
+    for array in factors:
+        array.flags.writeable = False
+    return factors
 
 
 def newton_refine(spectrum: np.ndarray, start: np.ndarray, size: tuple[int, int], iterations: int):

@@ -202,3 +202,47 @@ def bilinear_resize_kernel(image, out_h, out_w, round_result):
                 value = top * (1.0 - wy) + bottom * wy
                 out[i, j, k] = math.floor(value + 0.5) if round_result else value
     return out
+
+
+@njit(cache=True)
+def gather_resize_kernel(image, rows, cols, round_result, out):
+    """``out`` = :func:`bilinear_resize_kernel` of the crop ``image[rows][:, cols]`` (uint8 or float32),
+    reading the crop's pixels in place: no gathered copy of the crop (one copy of ~0.1 M pixels per
+    frame in ECO's sampling). The horizontal interpolation of a crop row is computed once and shared
+    by the output rows that use it. Same arithmetic, so the same float32 values; a crop of the
+    output's size is copied as is."""
+    n_rows, n_cols = rows.size, cols.size
+    out_h, out_w, c = out.shape
+    if n_rows == out_h and n_cols == out_w:
+        for i in range(out_h):
+            for j in range(out_w):
+                for k in range(c):
+                    out[i, j, k] = image[rows[i], cols[j], k]
+        return
+    ys, fy = _half_pixel_taps(n_rows, out_h)
+    xs, fx = _half_pixel_taps(n_cols, out_w)
+    left = np.empty(out_w, dtype=np.int64)
+    right = np.empty(out_w, dtype=np.int64)
+    for j in range(out_w):
+        left[j] = cols[xs[j]]
+        right[j] = cols[min(xs[j] + 1, n_cols - 1)]
+    # horizontal interpolation of each crop row used, computed on first use
+    horizontal = np.empty((n_rows, out_w, c), dtype=np.float64)
+    done = np.zeros(n_rows, dtype=np.bool_)
+    for i in range(out_h):
+        for r in (ys[i], min(ys[i] + 1, n_rows - 1)):
+            if not done[r]:
+                y = rows[r]
+                for j in range(out_w):
+                    wx = fx[j]
+                    x0, x1 = left[j], right[j]
+                    for k in range(c):
+                        horizontal[r, j, k] = np.float32(image[y, x0, k]) * (1.0 - wx) + np.float32(image[y, x1, k]) * wx
+                done[r] = True
+        top_row = ys[i]
+        bottom_row = min(ys[i] + 1, n_rows - 1)
+        wy = fy[i]
+        for j in range(out_w):
+            for k in range(c):
+                value = horizontal[top_row, j, k] * (1.0 - wy) + horizontal[bottom_row, j, k] * wy
+                out[i, j, k] = math.floor(value + 0.5) if round_result else value

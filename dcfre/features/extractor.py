@@ -90,7 +90,8 @@ class FeatureExtractor:
             elif spec.name == "hog":
                 block = hog.fhog_many(patches, spec.cell_size)
             elif spec.name == "colornames":
-                block = np.stack([cn_features.colornames(_to_uint8(p), spec.cell_size) for p in patches])
+                # float patches go in as they are: the kernel rounds them exactly like _to_uint8 (no copy)
+                block = np.stack([cn_features.colornames(p, spec.cell_size) for p in patches])
             else:  # intensity
                 gray = patches if patches.ndim == 3 else patches.mean(axis=-1)
                 block = np.stack([cn_features.intensity(_to_uint8(p), spec.cell_size) for p in gray])
@@ -107,7 +108,7 @@ class FeatureExtractor:
         s, h, w, d = block.shape
         energy = np.sum(np.abs(block.reshape(s, -1)) ** self.config.normalize_power, axis=1)
         scale = self.normalization_factor(energy, h * w, d)
-        return (block * scale[:, None, None, None].astype(np.float32)).astype(np.float32)
+        return (block * scale[:, None, None, None].astype(np.float32)).astype(np.float32, copy=False)
 
     def normalization_factor(self, energy, n_cells: int, dim: int):
         """The factor :meth:`normalize` applies to a map of ``n_cells`` cells and ``dim`` channels

@@ -28,7 +28,7 @@ import numpy as np
 
 from dcfre.errors import InputError
 from dcfre.features import _checks
-from dcfre.features._sampling_kernels import bilinear_resize_kernel, crop_resize_kernel, crop_resize_many_kernel
+from dcfre.features._sampling_kernels import crop_resize_kernel, crop_resize_many_kernel, gather_resize_kernel
 
 
 def crop_and_resize(image, center_yx, patch_hw, out_hw) -> np.ndarray:
@@ -169,17 +169,15 @@ def eco_sample_patches(image, position_yx, patch_hws, out_hw) -> np.ndarray:
     for i, (patch_h, patch_w) in enumerate(sizes):
         factor = max(int(np.floor(min(patch_h / out_h, patch_w / out_w) - 0.1)), 1)
         offset_y, offset_x = py % factor, px % factor
-        frame = array[offset_y::factor, offset_x::factor] if factor > 1 else array
+        # the decimated frame is array[offset_y::factor, offset_x::factor]; its row r is array row offset_y + r * factor
+        decimated_h = (array.shape[0] - offset_y + factor - 1) // factor
+        decimated_w = (array.shape[1] - offset_x + factor - 1) // factor
         cy, cx = (py - offset_y) // factor, (px - offset_x) // factor
         side_h = max(round_half_away(patch_h / factor), 2)
         side_w = max(round_half_away(patch_w / factor), 2)
-        rows = np.clip(cy - (side_h + 1) // 2 + 1 + np.arange(side_h), 0, frame.shape[0] - 1)
-        cols = np.clip(cx - (side_w + 1) // 2 + 1 + np.arange(side_w), 0, frame.shape[1] - 1)
-        crop = frame[rows[:, None], cols[None, :]]
-        if (side_h, side_w) != (out_h, out_w):
-            # OpenCV's INTER_LINEAR mapping (ECO's mexResize) in float, rounded for uint8 images as OpenCV
-            # returns them; a numba kernel keeps OpenCV (0.25 s to import) off the tracking path
-            crop = bilinear_resize_kernel(np.ascontiguousarray(crop, dtype=np.float32), out_h, out_w,
-                                                   array.dtype == np.uint8)
-        out[i] = crop.reshape(out_h, out_w, array.shape[2])
+        rows = np.clip(cy - (side_h + 1) // 2 + 1 + np.arange(side_h), 0, decimated_h - 1) * factor + offset_y
+        cols = np.clip(cx - (side_w + 1) // 2 + 1 + np.arange(side_w), 0, decimated_w - 1) * factor + offset_x
+        # OpenCV's INTER_LINEAR mapping (ECO's mexResize) in float, rounded for uint8 images as OpenCV
+        # returns them; a numba kernel keeps OpenCV (0.25 s to import) off the tracking path
+        gather_resize_kernel(array, rows, cols, array.dtype == np.uint8, out[i])
     return out if np.ndim(image) == 3 else out[:, :, :, 0]
