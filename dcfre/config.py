@@ -173,6 +173,9 @@ class LongTermConfig:
     #: returns without a loss, so that the N_loss frames of a loss onset never lower later thresholds
     learn_after_recovery: bool = False  #: the samples of a low-confidence streak that ends without a loss
     #: (fast appearance change, not an occlusion) are learnt when confidence returns
+    recovery_frames: int = 1  #: with learn_after_recovery, confident frames in a row before the waiting
+    #: samples are learnt (1: at the first confident frame). A single confident frame on an occluder
+    #: ended an occlusion-onset streak in a trace (experiments/README.md); n_loss mirrors the loss rule
     verify_candidates: bool = True  #: whole-frame candidates are verified on a windowed sample extracted
     #: at their position (the domain r_p and rbar_p come from) before the re-detection thresholds apply.
     #: With recentre_candidates, measured against whole-frame candidates (updt AUC, synth-lt / synth-human

@@ -105,6 +105,7 @@ class LongTermMachine:
         self.probation_left = 0
         self.probation_passes = 0
         self._deferred: list[_Deferred] = []
+        self.confident_run = 0  # confident tracked frames in a row (see LongTermConfig.recovery_frames)
         self._last_confident = None  # (frame, position (y, x), scale, frame number) of the last confident frame
         self._info: dict = {}
         self._references: list = [None] * max(len(self.global_models), 1)  # see _reference
@@ -133,6 +134,7 @@ class LongTermMachine:
         confident = confidence >= cfg.tau_min
         if not confident:
             self._event("low_confidence")
+            self.confident_run = 0
             if self.mode != "off":
                 host.scale = previous_scale  # a scale estimated on an occluder or background is not trusted
         if self.mode == "off":
@@ -140,7 +142,9 @@ class LongTermMachine:
         elif self.state == PROBATION:
             return self._probation_step(frame, loc, confidence)
         elif confident and self._confident_frame(frame, loc):
-            self._learn_deferred()
+            self.confident_run += 1
+            if self.confident_run >= cfg.recovery_frames:
+                self._learn_deferred()
             host.learn(frame, loc, host.position, host.frame_number, True)
         elif cfg.learn_after_recovery:
             self._deferred.append(_Deferred(loc, host.position.copy(), host.frame_number))
