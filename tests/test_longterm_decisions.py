@@ -248,3 +248,19 @@ def test_only_candidates_that_could_pass_are_recentred():
     assert state.confidence < ratio and count == 1
     count, state = calls_in(render((CENTRE[0] + 16.0, CENTRE[1] - 18.0), noise_seed=300))
     assert count == 2 and state.present
+
+
+@pytest.mark.parametrize("recovery_frames", [1, 3])
+def test_deferred_samples_wait_for_a_run_of_confident_frames(recovery_frames):
+    """A short low-confidence streak (target hidden for 2 frames, fewer than n_loss): its samples are
+    learnt only once confidence has been back for ``recovery_frames`` frames in a row."""
+    config = LongTermConfig(redetect="local", learn_after_recovery=True, recovery_frames=recovery_frames)
+    tracker = Tracker.from_preset("eco-hc", longterm=config)
+    tracker.initialize(render(CENTRE), _box(CENTRE))
+    for i in range(1, 30):
+        tracker.track(render(CENTRE, noise_seed=i))
+    hidden = [tracker.track(render(None, noise_seed=100 + i)) for i in range(2)]
+    assert all("low_confidence" in s.info["events"] for s in hidden) and not tracker.longterm.lost
+    back = [tracker.track(render(CENTRE, noise_seed=200 + i)) for i in range(4)]
+    learnt_at = [i for i, s in enumerate(back) if "learnt_deferred" in s.info["events"]]
+    assert learnt_at == [recovery_frames - 1]
