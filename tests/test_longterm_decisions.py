@@ -29,6 +29,15 @@ def traced_run(out_of_view):
     return states, gt
 
 
+def _tracked_at_centre(longterm, frames=30, distractors=()):
+    """An ``eco-hc`` tracker that has followed a still target at CENTRE for ``frames`` frames."""
+    tracker = Tracker.from_preset("eco-hc", longterm=longterm)
+    tracker.initialize(render(CENTRE, distractors), _box(CENTRE))
+    for i in range(1, frames):
+        tracker.track(render(CENTRE, distractors, noise_seed=i))
+    return tracker
+
+
 def _events(states):
     return [e for s in states for e in s.info["events"]]
 
@@ -80,10 +89,7 @@ def test_lookalike_in_place_of_absent_target_is_not_kept():
     the tracker must not report the look-alike as the target for long (it is either never accepted
     or fails its probation)."""
     lookalike = (60.0, 60.0)
-    tracker = Tracker.from_preset("eco-hc", longterm=LongTermConfig.verified(redetect="global"))
-    tracker.initialize(render(CENTRE, [lookalike]), _box(CENTRE))
-    for i in range(1, 40):
-        tracker.track(render(CENTRE, [lookalike], noise_seed=i))
+    tracker = _tracked_at_centre(LongTermConfig.verified(redetect="global"), 40, [lookalike])
     states = [tracker.track(render(None, [lookalike], noise_seed=100 + i)) for i in range(90)]
     present = np.array([s.present for s in states[10:]])
     assert present.mean() < 0.2, present.astype(int)
@@ -91,12 +97,9 @@ def test_lookalike_in_place_of_absent_target_is_not_kept():
 
 def test_probation_failure_returns_to_lost_and_forgets_the_candidate():
     """A re-detection that keeps failing the global check is undone after ``probation_frames``."""
-    tracker = Tracker.from_preset("eco-hc", longterm=LongTermConfig.verified(
-        redetect="global", probation_frames=4, tau_redetection=0.0))
     lookalike = (60.0, 60.0)
-    tracker.initialize(render(CENTRE, [lookalike]), _box(CENTRE))
-    for i in range(1, 30):
-        tracker.track(render(CENTRE, [lookalike], noise_seed=i))
+    tracker = _tracked_at_centre(LongTermConfig.verified(redetect="global", probation_frames=4, tau_redetection=0.0),
+                                 30, [lookalike])
     memory_count = tracker.models[0].model.memory.count
     updates = tracker.models[0].model.updates
     # with tau_redetection 0 anything is accepted; the probation check uses the same threshold,
@@ -189,10 +192,7 @@ def _returning_off_centre(recentre: bool):
     """Track at CENTRE, hide the target until the loss, show it again 24 px away (inside the search
     sample at the frozen last position); the last-position checks' candidates and the tracker."""
     config = LongTermConfig(redetect="local", trace=True, recentre_candidates=recentre)
-    tracker = Tracker.from_preset("eco-hc", longterm=config)
-    tracker.initialize(render(CENTRE), _box(CENTRE))
-    for i in range(1, 30):
-        tracker.track(render(CENTRE, noise_seed=i))
+    tracker = _tracked_at_centre(config)
     for i in range(12):
         tracker.track(render(None, noise_seed=100 + i))
     assert tracker.longterm.lost
@@ -228,10 +228,7 @@ def test_off_centre_candidate_is_scored_on_its_own_centred_sample():
 def test_only_candidates_that_could_pass_are_recentred():
     """While the target is absent the last-position peaks are background (far below the threshold):
     they are not sampled a second time; a returning target is."""
-    tracker = Tracker.from_preset("eco-hc", longterm=LongTermConfig(redetect="local", n_redetection=1000))
-    tracker.initialize(render(CENTRE), _box(CENTRE))
-    for i in range(1, 30):
-        tracker.track(render(CENTRE, noise_seed=i))
+    tracker = _tracked_at_centre(LongTermConfig(redetect="local", n_redetection=1000))
     calls = []
     localize = tracker.localize
     tracker.localize = lambda *a, **k: calls.append(1) or localize(*a, **k)
@@ -255,10 +252,7 @@ def test_deferred_samples_wait_for_a_run_of_confident_frames(recovery_frames):
     """A short low-confidence streak (target hidden for 2 frames, fewer than n_loss): its samples are
     learnt only once confidence has been back for ``recovery_frames`` frames in a row."""
     config = LongTermConfig(redetect="local", learn_after_recovery=True, recovery_frames=recovery_frames)
-    tracker = Tracker.from_preset("eco-hc", longterm=config)
-    tracker.initialize(render(CENTRE), _box(CENTRE))
-    for i in range(1, 30):
-        tracker.track(render(CENTRE, noise_seed=i))
+    tracker = _tracked_at_centre(config)
     hidden = [tracker.track(render(None, noise_seed=100 + i)) for i in range(2)]
     assert all("low_confidence" in s.info["events"] for s in hidden) and not tracker.longterm.lost
     back = [tracker.track(render(CENTRE, noise_seed=200 + i)) for i in range(4)]
