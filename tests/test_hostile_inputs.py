@@ -193,6 +193,16 @@ def test_single_channel_hw1_equals_gray(frames):
     assert prepare_frame(gray[0][:, :, None]).shape == (H, W)
 
 
+def test_gray_video_decoded_as_rgb_tracks_like_gray(frames):
+    """ECO's rule: a first frame whose channels are equal is gray, and the gray-frame features are
+    used (not Color Names of a colourless image)."""
+    gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
+    boxes_gray, _ = _run_api(gray, INIT)
+    boxes_rgb, states = _run_api([np.repeat(g[:, :, None], 3, axis=2) for g in gray], INIT)
+    _assert_sane(boxes_rgb, states)
+    np.testing.assert_array_equal(boxes_rgb, boxes_gray)
+
+
 def test_gray_and_colour_frames_may_alternate(frames):
     mixed = [f if i % 2 else cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for i, f in enumerate(frames)]
     _assert_sane(*_run_api(mixed, INIT))
