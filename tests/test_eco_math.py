@@ -10,7 +10,7 @@ from dcfre.eco import model as model_module
 from dcfre.eco.model import ECOModel, symmetrize_filter
 from dcfre.eco.operators import BlockLayout, FilterProblem, JointProblem
 from dcfre.eco.optimize import conjugate_gradient
-from dcfre.eco.peak import find_peak
+from dcfre.eco.peak import evaluate_series, find_peak, newton_refine
 from dcfre.eco.regularization import apply_regularization, regularization_kernel
 from dcfre.eco.samples import SampleMemory
 from dcfre.features.extractor import BlockSpec
@@ -377,6 +377,32 @@ def test_newton_finds_subpixel_peak():
     peak, _ = find_peak(spectrum[None], HalfSpectrumSampler(k, k), newton_iterations=5)
     assert np.allclose(peak.displacement, true_shift, atol=1e-3)
     assert peak.score == pytest.approx(1.0, abs=1e-3)
+
+
+def test_series_value_gradient_and_hessian_match_the_full_spectrum_sum():
+    """evaluate_series against the Fourier series written out over the full spectrum."""
+    k1, k2 = 11, 9
+    spectrum = _real_spectrum((k1, k2))  # (k1, (k2 + 1) // 2)
+    full = full_from_half(spectrum)  # (k1, k2), centred
+    ky = np.arange(-(k1 - 1) // 2, (k1 - 1) // 2 + 1)[:, None] * 2 * np.pi / k1
+    kx = np.arange(-(k2 - 1) // 2, (k2 - 1) // 2 + 1)[None, :] * 2 * np.pi / k2
+    for t in (np.array([0.0, 0.0]), np.array([0.37, -1.25]), np.array([-2.5, 3.1])):
+        e = full * np.exp(1j * (ky * t[0] + kx * t[1]))
+        value, grad, hess = evaluate_series(spectrum, t, (k1, k2))
+        assert value == pytest.approx(np.real(e.sum()), abs=1e-5)
+        np.testing.assert_allclose(grad, [np.real((1j * ky * e).sum()), np.real((1j * kx * e).sum())], atol=1e-5)
+        dxy = np.real((-ky * kx * e).sum())
+        np.testing.assert_allclose(hess, [[np.real((-ky**2 * e).sum()), dxy], [dxy, np.real((-kx**2 * e).sum())]],
+                                   atol=1e-4)
+
+
+def test_newton_refine_ends_at_a_stationary_point_and_reports_its_value():
+    k = 25
+    spectrum = shift_spectrum(gaussian_label(k, k, (2.5, 1.5), (k, k)), (0.4, -0.3), (k, k))
+    t, value = newton_refine(spectrum, np.array([0.0, 0.0]), (k, k), 6)
+    at_t, grad, _ = evaluate_series(spectrum, t, (k, k))
+    assert value == pytest.approx(at_t, rel=1e-9)
+    assert np.abs(grad).max() < 1e-4 and np.allclose(t, (0.4, -0.3), atol=1e-3)
 
 
 def _eco_hc_sample_side(target_hw, cells=(6, 4), scale=4.0, min_area=150.0**2, max_area=200.0**2):
