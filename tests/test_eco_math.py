@@ -369,6 +369,48 @@ def test_sample_memory_merges_near_duplicate_into_nearest():
     assert np.allclose(memory.samples[0][0], before[0]) and np.allclose(memory.samples[0][2], before[2])
 
 
+def _double_convolution_in_order(hf, kernel):
+    """W^T W f as the plain double convolution, one complex64 operation at a time: the first one
+    scatters each input coefficient (rows, then columns, ascending) through the kernel (row-major),
+    the second sums each output's terms in row-major kernel order, starting from 0."""
+    full = full_from_half(hf).astype(np.complex64)
+    n_ch, k1, k2 = full.shape
+    r1, r2 = kernel.shape
+    mid = np.zeros((n_ch, k1 + r1 - 1, k2 + r2 - 1), dtype=np.complex64)
+    for c in range(n_ch):
+        for i in range(k1):
+            for j in range(k2):
+                for a in range(r1):
+                    for b in range(r2):
+                        if kernel[a, b] != 0:
+                            mid[c, i + a, j + b] += full[c, i, j] * np.complex64(kernel[a, b])
+    kh = hf.shape[-1]
+    out = np.zeros_like(hf)
+    for c in range(n_ch):
+        for i in range(k1):
+            for j in range(kh):
+                acc = np.complex64(0)
+                for a in range(r1):
+                    for b in range(r2):
+                        if kernel[a, b] != 0:
+                            acc += mid[c, i + r1 - 1 - a, kh - 1 + j + r2 - 1 - b] * np.complex64(kernel[a, b])
+                out[c, i, j] = acc
+    return out
+
+
+@pytest.mark.parametrize("shape, kernel_shape", [((2, 7, 4), (3, 5)), ((1, 5, 5), (5, 3)), ((3, 1, 1), (3, 3))])
+def test_regularization_equals_the_ordered_double_convolution_bit_for_bit(shape, kernel_shape):
+    rng = np.random.default_rng(7)
+    hf = (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(np.complex64)
+    hf[:, :, 0] = hf[:, :, 0].real  # a real signal's kx = 0 column is Hermitian in general; any values do here
+    hf[0, 0, -1] = 0
+    kernel = (rng.standard_normal(kernel_shape) * (rng.random(kernel_shape) > 0.3)).astype(np.float32)
+    kernel[kernel_shape[0] // 2, kernel_shape[1] // 2] = 1.5
+    got = apply_regularization(hf, kernel)
+    expected = _double_convolution_in_order(hf, kernel)
+    assert np.array_equal(got.view(np.uint32), expected.view(np.uint32))
+
+
 def test_newton_finds_subpixel_peak():
     k = 25
     label = gaussian_label(k, k, (2.0, 2.0), (k, k))
