@@ -90,8 +90,9 @@ def newton_refine(spectrum: np.ndarray, start: np.ndarray, size: tuple[int, int]
     t = np.asarray(start, dtype=np.float64)
     weighted = spectrum * _series_factors(size[0], size[1], spectrum.shape[1])[2]
     best = None
+    at_t = None  # (value, gradient, Hessian) at t when already evaluated (an accepted step's end)
     for _ in range(iterations):
-        value, grad, hess = _evaluate_weighted(weighted, t, size)
+        value, grad, hess = at_t if at_t is not None else _evaluate_weighted(weighted, t, size)
         best = value if best is None else max(best, value)
         try:
             step = -np.linalg.solve(hess, grad)
@@ -99,10 +100,12 @@ def newton_refine(spectrum: np.ndarray, start: np.ndarray, size: tuple[int, int]
             break
         if not np.all(np.isfinite(step)) or np.any(np.abs(step) > 1.0):
             break
-        new_value = _evaluate_weighted(weighted, t + step, size)[0]
+        candidate = t + step
+        at_t = _evaluate_weighted(weighted, candidate, size)
+        new_value = at_t[0]
         if new_value < value:
             break
-        t, best = t + step, new_value
+        t, best = candidate, new_value
     if best is None:
         best = _evaluate_weighted(weighted, t, size)[0]
     return wrap_displacement(t, size), float(best)
