@@ -56,11 +56,21 @@ def read_frame(path: str | Path) -> np.ndarray:
         Missing, empty, unreadable, truncated or corrupt file (the message names the file).
     """
     path = Path(path)
-    _check_readable_file(path, "frame")
     if path.suffix.lower() in _JPEG_SUFFIXES:
-        frame = _read_jpeg_with_opencv(path)
+        # the checks' four file-system calls only when reading fails: a sequence is read in a
+        # background thread, where each call hands the interpreter lock back and forth with the tracker
+        try:
+            data = path.read_bytes()
+        except OSError:
+            data = b""
+        if not data:
+            _check_readable_file(path, "frame")
+            raise FrameReadError(f"cannot read frame file {path}")
+        frame = _read_jpeg_with_opencv(data)
         if frame is not None:
             return frame
+    else:
+        _check_readable_file(path, "frame")
     try:
         with Image.open(path) as image:
             image.load()
@@ -79,7 +89,7 @@ _SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 _BARE_MARKERS = frozenset([0x01, 0xD8, *range(0xD0, 0xD8)])
 
 
-def _read_jpeg_with_opencv(path: Path) -> np.ndarray | None:
+def _read_jpeg_with_opencv(data: bytes) -> np.ndarray | None:
     """Decode a complete 8-bit 1- or 3-component JPEG with OpenCV, or None to leave the file to Pillow.
 
     The pixels equal Pillow's: both decode with libjpeg-turbo's defaults, and the EXIF orientation is
@@ -87,7 +97,6 @@ def _read_jpeg_with_opencv(path: Path) -> np.ndarray | None:
     marker (Pillow refuses truncated files, OpenCV returns them grey-filled), CMYK or 12-bit data,
     anything OpenCV cannot decode.
     """
-    data = path.read_bytes()
     header = _jpeg_frame_header(data)
     if header is None or not data.endswith(b"\xff\xd9"):
         return None

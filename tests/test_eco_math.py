@@ -10,7 +10,7 @@ from dcfre.eco import model as model_module
 from dcfre.eco.model import ECOModel, symmetrize_filter
 from dcfre.eco.operators import BlockLayout, FilterProblem, JointProblem
 from dcfre.eco.optimize import conjugate_gradient
-from dcfre.eco.peak import find_peak
+from dcfre.eco.peak import evaluate_series, find_peak, newton_refine
 from dcfre.eco.regularization import apply_regularization, regularization_kernel
 from dcfre.eco.samples import SampleMemory
 from dcfre.features.extractor import BlockSpec
@@ -369,6 +369,48 @@ def test_sample_memory_merges_near_duplicate_into_nearest():
     assert np.allclose(memory.samples[0][0], before[0]) and np.allclose(memory.samples[0][2], before[2])
 
 
+def _double_convolution_in_order(hf, kernel):
+    """W^T W f as the plain double convolution, one complex64 operation at a time: the first one
+    scatters each input coefficient (rows, then columns, ascending) through the kernel (row-major),
+    the second sums each output's terms in row-major kernel order, starting from 0."""
+    full = full_from_half(hf).astype(np.complex64)
+    n_ch, k1, k2 = full.shape
+    r1, r2 = kernel.shape
+    mid = np.zeros((n_ch, k1 + r1 - 1, k2 + r2 - 1), dtype=np.complex64)
+    for c in range(n_ch):
+        for i in range(k1):
+            for j in range(k2):
+                for a in range(r1):
+                    for b in range(r2):
+                        if kernel[a, b] != 0:
+                            mid[c, i + a, j + b] += full[c, i, j] * np.complex64(kernel[a, b])
+    kh = hf.shape[-1]
+    out = np.zeros_like(hf)
+    for c in range(n_ch):
+        for i in range(k1):
+            for j in range(kh):
+                acc = np.complex64(0)
+                for a in range(r1):
+                    for b in range(r2):
+                        if kernel[a, b] != 0:
+                            acc += mid[c, i + r1 - 1 - a, kh - 1 + j + r2 - 1 - b] * np.complex64(kernel[a, b])
+                out[c, i, j] = acc
+    return out
+
+
+@pytest.mark.parametrize("shape, kernel_shape", [((2, 7, 4), (3, 5)), ((1, 5, 5), (5, 3)), ((3, 1, 1), (3, 3))])
+def test_regularization_equals_the_ordered_double_convolution_bit_for_bit(shape, kernel_shape):
+    rng = np.random.default_rng(7)
+    hf = (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(np.complex64)
+    hf[:, :, 0] = hf[:, :, 0].real  # a real signal's kx = 0 column is Hermitian in general; any values do here
+    hf[0, 0, -1] = 0
+    kernel = (rng.standard_normal(kernel_shape) * (rng.random(kernel_shape) > 0.3)).astype(np.float32)
+    kernel[kernel_shape[0] // 2, kernel_shape[1] // 2] = 1.5
+    got = apply_regularization(hf, kernel)
+    expected = _double_convolution_in_order(hf, kernel)
+    assert np.array_equal(got.view(np.uint32), expected.view(np.uint32))
+
+
 def test_newton_finds_subpixel_peak():
     k = 25
     label = gaussian_label(k, k, (2.0, 2.0), (k, k))
@@ -377,6 +419,32 @@ def test_newton_finds_subpixel_peak():
     peak, _ = find_peak(spectrum[None], HalfSpectrumSampler(k, k), newton_iterations=5)
     assert np.allclose(peak.displacement, true_shift, atol=1e-3)
     assert peak.score == pytest.approx(1.0, abs=1e-3)
+
+
+def test_series_value_gradient_and_hessian_match_the_full_spectrum_sum():
+    """evaluate_series against the Fourier series written out over the full spectrum."""
+    k1, k2 = 11, 9
+    spectrum = _real_spectrum((k1, k2))  # (k1, (k2 + 1) // 2)
+    full = full_from_half(spectrum)  # (k1, k2), centred
+    ky = np.arange(-(k1 - 1) // 2, (k1 - 1) // 2 + 1)[:, None] * 2 * np.pi / k1
+    kx = np.arange(-(k2 - 1) // 2, (k2 - 1) // 2 + 1)[None, :] * 2 * np.pi / k2
+    for t in (np.array([0.0, 0.0]), np.array([0.37, -1.25]), np.array([-2.5, 3.1])):
+        e = full * np.exp(1j * (ky * t[0] + kx * t[1]))
+        value, grad, hess = evaluate_series(spectrum, t, (k1, k2))
+        assert value == pytest.approx(np.real(e.sum()), abs=1e-5)
+        np.testing.assert_allclose(grad, [np.real((1j * ky * e).sum()), np.real((1j * kx * e).sum())], atol=1e-5)
+        dxy = np.real((-ky * kx * e).sum())
+        np.testing.assert_allclose(hess, [[np.real((-ky**2 * e).sum()), dxy], [dxy, np.real((-kx**2 * e).sum())]],
+                                   atol=1e-4)
+
+
+def test_newton_refine_ends_at_a_stationary_point_and_reports_its_value():
+    k = 25
+    spectrum = shift_spectrum(gaussian_label(k, k, (2.5, 1.5), (k, k)), (0.4, -0.3), (k, k))
+    t, value = newton_refine(spectrum, np.array([0.0, 0.0]), (k, k), 6)
+    at_t, grad, _ = evaluate_series(spectrum, t, (k, k))
+    assert value == pytest.approx(at_t, rel=1e-9)
+    assert np.abs(grad).max() < 1e-4 and np.allclose(t, (0.4, -0.3), atol=1e-3)
 
 
 def _eco_hc_sample_side(target_hw, cells=(6, 4), scale=4.0, min_area=150.0**2, max_area=200.0**2):

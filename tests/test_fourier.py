@@ -82,3 +82,17 @@ def test_real_fft_applies_a_window_while_filling_its_input():
     window = rng.random((12, 10)).astype(np.float32)
     plan = fourier.RealFFT2(x.shape)
     np.testing.assert_array_equal(plan(x, window), plan(x * window))
+
+
+@pytest.mark.parametrize("shape, axis, dtype", [((17,), -1, np.float64), ((9, 17), 1, np.float64),
+                                                ((33,), -1, np.complex128), ((4, 6), 0, np.complex128)])
+def test_plans_1d_equal_the_interface_bit_for_bit_and_numpy(shape, axis, dtype):
+    plans = fourier.Plans1D()
+    rng = np.random.default_rng(3)
+    for _ in range(2):  # the second call reuses the plan
+        x = rng.standard_normal(shape) + (1j * rng.standard_normal(shape) if dtype == np.complex128 else 0)
+        for kind in ("fft", "ifft"):
+            got = getattr(plans, kind)(x, axis=axis)
+            same = getattr(fourier.numpy_fft, kind)(x, axis=axis)
+            assert got.dtype == same.dtype and np.array_equal(got.view(np.uint64), same.view(np.uint64))
+            np.testing.assert_allclose(got, getattr(np.fft, kind)(x, axis=axis), atol=1e-12)

@@ -272,3 +272,73 @@ def test_invalid_parameters_raise_input_error():
         fhog(image, 4, n_orientations=0)
     with pytest.raises(InputError, match="images"):
         fhog_many(np.zeros((4, 4)), 2)
+
+
+def _histograms_pixel_by_pixel(image, cell, n_orientations, soft):
+    """The votes of _accumulate_histograms written out one pixel at a time, in float32 as the kernel
+    computes them: per pixel the channel with the strictly largest squared gradient, its magnitude
+    / cell^2 split bilinearly over the 4 nearest cells (a grid padded by one cell), into the nearest
+    sensitive bin (boundary test in float64, ties to the higher bin) or linearly over two bins."""
+    from dcfre.features._hog_kernels import _boundary_directions
+
+    image = np.asarray(image, dtype=np.float32)
+    height, width, channels = image.shape
+    n_rows, n_cols = (height // cell) * cell, (width // cell) * cell
+    n_bins = 2 * n_orientations
+    hist = np.zeros((n_rows // cell + 2, n_cols // cell + 2, n_bins), dtype=np.float32)
+    cosines, sines = _boundary_directions(n_orientations)
+    f32 = np.float32
+
+    def lower_cell(p):
+        position = (p + 0.5) / cell - 0.5
+        low = math.floor(position)
+        return low + 1, f32(1.0 - (position - low)), f32(position - low)
+
+    for y in range(n_rows):
+        yp, yn = max(y - 1, 0), min(y + 1, height - 1)
+        for x in range(n_cols):
+            xp, xn = max(x - 1, 0), min(x + 1, width - 1)
+            best, gx, gy = f32(-1), f32(0), f32(0)
+            for c in range(channels):
+                cgx = (image[y, xn, c] - image[y, xp, c]) * (f32(1) if xn - xp == 1 else f32(0.5))
+                cgy = (image[yn, x, c] - image[yp, x, c]) * (f32(1) if yn - yp == 1 else f32(0.5))
+                if cgx * cgx + cgy * cgy > best:
+                    best, gx, gy = cgx * cgx + cgy * cgy, cgx, cgy
+            if best <= 0:
+                continue
+            magnitude = f32(math.sqrt(best)) * f32(1.0 / (cell * cell))
+            r, wy0, wy1 = lower_cell(y)
+            k, wx0, wx1 = lower_cell(x)
+            votes = [(r, k, magnitude * wy0 * wx0), (r, k + 1, magnitude * wy0 * wx1),
+                     (r + 1, k, magnitude * wy1 * wx0), (r + 1, k + 1, magnitude * wy1 * wx1)]
+            if soft:
+                angle = math.atan2(float(gy), float(gx)) % (2 * math.pi)
+                position = angle * n_bins / (2 * math.pi)
+                low = int(position) % n_bins
+                fraction = f32(position - int(position))
+                for b, share in ((low, f32(1) - fraction), ((low + 1) % n_bins, fraction)):
+                    for i, j, w in votes:
+                        hist[i, j, b] += w * share
+            else:
+                fx, fy, base = float(gx), float(gy), 0
+                if fy < 0 or (fy == 0 and fx < 0):
+                    fx, fy, base = -fx, -fy, n_orientations
+                b = (base + sum(fy * cosines[m] - fx * sines[m] >= 0 for m in range(n_orientations))) % n_bins
+                for i, j, w in votes:
+                    hist[i, j, b] += w
+    return hist
+
+
+@pytest.mark.parametrize("soft", [False, True])
+@pytest.mark.parametrize("shape, cell", [((13, 17, 3), 4), ((12, 12, 1), 6), ((9, 10, 3), 3)])
+def test_histogram_votes_equal_the_pixel_by_pixel_definition_bit_for_bit(rng, shape, cell, soft):
+    from dcfre.features._hog_kernels import _accumulate_histograms
+
+    image = rng.integers(0, 256, shape).astype(np.float32)
+    image[2, :, :] = image[3, :, :]  # zero vertical gradients: the half-plane and tie rules
+    image[:, 4, :] = image[:, 5, :]
+    image[6:8, 6:8, :] = 7  # a flat patch: pixels without a vote
+    expected = _histograms_pixel_by_pixel(image, cell, 9, soft)
+    hist = np.zeros_like(expected)
+    _accumulate_histograms(image, cell, 18, soft, hist)
+    assert np.array_equal(hist.view(np.uint32), expected.view(np.uint32))

@@ -98,6 +98,9 @@ def test_missing_empty_and_directory_raise_with_name(tmp_path):
         io.read_frame(tmp_path / "empty.jpg")
     with pytest.raises(FrameReadError, match="not a file"):
         io.read_frame(tmp_path)
+    (tmp_path / "folder.jpg").mkdir()  # the JPEG path reads first and checks only on failure
+    with pytest.raises(FrameReadError, match="folder.jpg.*not a file|not a file.*folder.jpg"):
+        io.read_frame(tmp_path / "folder.jpg")
 
 
 def test_garbage_file_raises(tmp_path):
@@ -140,7 +143,7 @@ def test_jpeg_decodes_to_pillows_pixels(tmp_path, photo, mode, options):
     image.save(path, quality=90, **options)
     from dcfre.frames import _read_jpeg_with_opencv
 
-    assert (_read_jpeg_with_opencv(path) is None) == (mode == "CMYK")  # CMYK: left to Pillow
+    assert (_read_jpeg_with_opencv(path.read_bytes()) is None) == (mode == "CMYK")  # CMYK: left to Pillow
     frame = io.read_frame(path)
     expected = _pillow_frame(path)
     assert frame.dtype == np.uint8 and frame.shape == expected.shape == ((128, 128) if mode == "L" else (128, 128, 3))

@@ -282,20 +282,21 @@ def test_bilinear_resize_matches_opencv_inter_linear(shape):
     assert np.abs(bilinear_resize_kernel(image8.astype(np.float32), oh, ow, True) - reference8).max() <= 1.0
 
 
+@pytest.mark.parametrize("channels", [1, 3])
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32])
 @pytest.mark.parametrize("crop_hw, out_hw", [((23, 31), (17, 17)), ((9, 12), (25, 20)), ((17, 17), (17, 17))])
-def test_gather_resize_equals_resizing_the_gathered_crop(dtype, crop_hw, out_hw):
+def test_gather_resize_equals_resizing_the_gathered_crop(dtype, crop_hw, out_hw, channels):
     """The in-place kernel of ECO's sampling gives exactly the values of copying the crop, then resizing."""
     from dcfre.features._sampling_kernels import bilinear_resize_kernel, gather_resize_kernel
 
     rng = np.random.default_rng(sum(crop_hw))
-    image = (rng.random((40, 50, 3)) * 255).astype(dtype)
+    image = (rng.random((40, 50, channels)) * 255).astype(dtype)
     # decimated by 2 from an odd offset, leaving the image at the top and left (replicated border rows)
     rows = np.clip(np.arange(crop_hw[0]) - 4, 0, 19) * 2 + 1
     cols = np.clip(np.arange(crop_hw[1]) - 3, 0, 24) * 2
     crop = image[rows[:, None], cols[None, :]].astype(np.float32)
     uint8 = dtype == np.uint8
     expected = crop if crop_hw == out_hw else bilinear_resize_kernel(crop, out_hw[0], out_hw[1], uint8)
-    out = np.empty(out_hw + (3,), dtype=np.float32)
+    out = np.empty(out_hw + (channels,), dtype=np.float32)
     gather_resize_kernel(image, rows, cols, uint8, out)
     np.testing.assert_array_equal(out, expected)

@@ -13,6 +13,8 @@ def regularization_normal(hf, kernel):
     zero coefficients (about half of them) are skipped. Every remaining product is accumulated in
     the order of the plain double convolution, so for finite filters the values are the same bit
     for bit (a skipped term adds an exact zero).
+
+    hf : (C, K1, Kh) complex64, kernel : (r1, r2) float32; returns (C, K1, Kh) complex64.
     """
     n_ch, k1, kh = hf.shape
     k2 = 2 * kh - 1
@@ -42,29 +44,42 @@ def regularization_normal(hf, kernel):
                 full[c, i, c0 + j] = hf[c, i, j]
                 if j > 0 and c0 - j >= j_first:
                     full[c, k1 - 1 - i, c0 - j] = np.conj(hf[c, i, j])
-    # first convolution, full support in rows, columns >= c0
+    # The kernel is real: each product scales the real and imaginary parts (float32 pairs). A complex
+    # product with (k + 0i) would add the terms -im * 0 and re * 0, which are zeros; zeros change no
+    # sum here, since every sum starts at +0 and so is never -0 (+0 + -0 = +0).
+    # Loops run tap by tap over whole rows (contiguous, vectorized). Each output element still gets
+    # its terms in the order of the plain double convolution: one term per tap, and the taps are
+    # visited in the order in which that convolution would add them.
+    full_pairs = full.view(np.float32)
+    # first convolution, full support in rows, columns >= c0: scattering input (i, j) ascending adds
+    # the terms of an output in reverse row-major tap order
     g1, g2 = k1 + 2 * p1, k2 + 2 * p2
     mid = np.zeros((n_ch, g1, g2), dtype=np.complex64)
-    for c in range(n_ch):
-        for i in range(k1):
-            for j in range(j_first, k2):
-                v = full[c, i, j]
-                if v == 0:
-                    continue
-                for t in range(n_taps):
-                    a, b = tap_a[t], tap_b[t]
-                    if j + b >= c0:
-                        mid[c, i + a, j + b] += v * kernel[a, b]
-    # second convolution, only the filter's support (half columns)
+    mid_pairs = mid.view(np.float32)
+    for t in range(n_taps - 1, -1, -1):
+        a, b = tap_a[t], tap_b[t]
+        w = kernel[a, b]
+        first = 2 * max(j_first, c0 - b)  # inputs whose output column j + b is >= c0
+        shift = 2 * b
+        for c in range(n_ch):
+            for i in range(k1):
+                source = full_pairs[c, i]
+                target = mid_pairs[c, i + a]
+                for q in range(first, 2 * k2):
+                    target[q + shift] += source[q] * w
+    # second convolution, only the filter's support (half columns), taps in row-major order
     out = np.zeros((n_ch, k1, kh), dtype=np.complex64)
-    for c in range(n_ch):
-        for i in range(k1):
-            for j in range(kh):
-                acc = np.complex64(0)
-                for t in range(n_taps):
-                    a, b = tap_a[t], tap_b[t]
-                    acc += mid[c, i + 2 * p1 - a, c0 + j + 2 * p2 - b] * kernel[a, b]
-                out[c, i, j] = acc
+    out_pairs = out.view(np.float32)
+    for t in range(n_taps):
+        a, b = tap_a[t], tap_b[t]
+        w = kernel[a, b]
+        offset = 2 * (c0 + 2 * p2 - b)
+        for c in range(n_ch):
+            for i in range(k1):
+                source = mid_pairs[c, i + 2 * p1 - a]
+                target = out_pairs[c, i]
+                for q in range(2 * kh):
+                    target[q] += source[q + offset] * w
     return out
 
 

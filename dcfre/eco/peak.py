@@ -44,12 +44,24 @@ def evaluate_series(spectrum: np.ndarray, t: np.ndarray, size: tuple[int, int]):
     derivative factors along each axis.
     """
     k1, k2 = size
-    wy, wx, weights = _series_factors(k1, k2, spectrum.shape[1])
-    ey = np.exp(1j * wy * t[0])
-    ex = np.exp(1j * wx * t[1])
-    rows = np.stack([ey, 1j * wy * ey, -(wy**2) * ey])
-    cols = np.stack([ex, 1j * wx * ex, -(wx**2) * ex])
-    m = np.real(rows @ (spectrum * weights) @ cols.T)
+    weights = _series_factors(k1, k2, spectrum.shape[1])[2]
+    return _evaluate_weighted(spectrum * weights, t, size)
+
+
+def _evaluate_weighted(weighted: np.ndarray, t: np.ndarray, size: tuple[int, int]):
+    """:func:`evaluate_series` of ``spectrum * weights`` (the half-spectrum weights already applied,
+    once for all the evaluations of one Newton search)."""
+    k1, k2 = size
+    wy, wx, _, iwy, iwx, nwy2, nwx2 = _series_factors(k1, k2, weighted.shape[1])
+    rows = np.empty((3, k1), dtype=np.complex128)
+    cols = np.empty((3, weighted.shape[1]), dtype=np.complex128)
+    ey = np.exp(1j * wy * t[0], out=rows[0])
+    ex = np.exp(1j * wx * t[1], out=cols[0])
+    np.multiply(iwy, ey, out=rows[1])  # the factors of the derivatives: (i w) e and -(w^2) e
+    np.multiply(nwy2, ey, out=rows[2])
+    np.multiply(iwx, ex, out=cols[1])
+    np.multiply(nwx2, ex, out=cols[2])
+    m = np.real(rows @ weighted @ cols.T)
     value = float(m[0, 0])
     grad = np.array([m[1, 0], m[0, 1]])
     hess = np.array([[m[2, 0], m[1, 1]], [m[1, 1], m[0, 2]]])
@@ -57,11 +69,13 @@ def evaluate_series(spectrum: np.ndarray, t: np.ndarray, size: tuple[int, int]):
 
 
 @lru_cache(maxsize=64)
-def _series_factors(k1: int, k2: int, kh: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _series_factors(k1: int, k2: int, kh: int) -> tuple[np.ndarray, ...]:
     """Angular frequencies (radians per cell) along y (K1,) and x (Kh,) of the odd grid ``(k1, k2)``,
-    and the half-spectrum weights (K1, kh): the same arrays for every evaluation on one grid (read-only)."""
+    the half-spectrum weights (K1, kh), and the derivative factors ``i w`` and ``-(w^2)`` along y
+    and x: the same arrays for every evaluation on one grid (read-only)."""
     ky, kx = half_frequencies(k1, k2)
-    factors = (2 * np.pi * ky[:, 0] / k1, 2 * np.pi * kx[0] / k2, half_weights(k1, kh))
+    wy, wx = 2 * np.pi * ky[:, 0] / k1, 2 * np.pi * kx[0] / k2
+    factors = (wy, wx, half_weights(k1, kh), 1j * wy, 1j * wx, -(wy**2), -(wx**2))
     for array in factors:
         array.flags.writeable = False
     return factors
@@ -74,9 +88,11 @@ def newton_refine(spectrum: np.ndarray, start: np.ndarray, size: tuple[int, int]
     iteration stops there. Returns ``(t, value)`` with ``t`` wrapped to ``[-K/2, K/2)``.
     """
     t = np.asarray(start, dtype=np.float64)
+    weighted = spectrum * _series_factors(size[0], size[1], spectrum.shape[1])[2]
     best = None
+    at_t = None  # (value, gradient, Hessian) at t when already evaluated (an accepted step's end)
     for _ in range(iterations):
-        value, grad, hess = evaluate_series(spectrum, t, size)
+        value, grad, hess = at_t if at_t is not None else _evaluate_weighted(weighted, t, size)
         best = value if best is None else max(best, value)
         try:
             step = -np.linalg.solve(hess, grad)
@@ -84,12 +100,14 @@ def newton_refine(spectrum: np.ndarray, start: np.ndarray, size: tuple[int, int]
             break
         if not np.all(np.isfinite(step)) or np.any(np.abs(step) > 1.0):
             break
-        new_value = evaluate_series(spectrum, t + step, size)[0]
+        candidate = t + step
+        at_t = _evaluate_weighted(weighted, candidate, size)
+        new_value = at_t[0]
         if new_value < value:
             break
-        t, best = t + step, new_value
+        t, best = candidate, new_value
     if best is None:
-        best = evaluate_series(spectrum, t, size)[0]
+        best = _evaluate_weighted(weighted, t, size)[0]
     return wrap_displacement(t, size), float(best)
 
 

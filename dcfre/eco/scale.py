@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from dcfre.config import ScaleConfig
-from dcfre.fourier import numpy_fft as fftw  # pyFFTW with its plan cache on (see dcfre.fourier)
+from dcfre.fourier import Plans1D
 
 
 class ScaleFilter:
@@ -36,7 +36,8 @@ class ScaleFilter:
         self.size_factors = config.scale_step ** exps  # scales sampled, centred order
         self.interp_factors = config.scale_step ** np.roll(interp_exps, -((n_interp - 1) // 2))
         label = np.exp(-0.5 * exps_shifted**2 / sigma**2)
-        self.label_f = fftw.fft(label)
+        self._fft = Plans1D()  # the few small transforms of every frame, planned once
+        self.label_f = self._fft.fft(label)
         self.window = np.hanning(n)  # MATLAB's symmetric hann(n), as fDSST
 
         area = float(np.prod(self.base_target_size))
@@ -59,7 +60,7 @@ class ScaleFilter:
         return feats.reshape(len(feats), -1).T.astype(np.float64)
 
     def _project(self, basis: np.ndarray, features: np.ndarray) -> np.ndarray:
-        return fftw.fft((basis @ features) * self.window[None, :], axis=1)
+        return self._fft.fft((basis @ features) * self.window[None, :], axis=1)
 
     def update(self, image: np.ndarray, centre_yx: np.ndarray, scale: float) -> None:
         """Learn from the target at ``centre_yx`` (image pixels) and scale factor ``scale``."""
@@ -79,7 +80,7 @@ class ScaleFilter:
         cfg = self.config
         xsf = self._project(self.basis, self._features(image, centre_yx, scale))
         response_f = np.sum(self.filter_num * xsf, axis=0) / (self.filter_den + cfg.regularization)
-        response = np.real(fftw.ifft(_resize_dft(response_f, cfg.n_scales_interp)))
+        response = np.real(self._fft.ifft(_resize_dft(response_f, cfg.n_scales_interp)))
         best = int(np.argmax(response))
         if not cfg.polynomial_interpolation:
             return float(self.interp_factors[best])

@@ -73,25 +73,6 @@ def _boundary_directions(n_half):
 
 
 @njit(cache=True)
-def _nearest_bin(gx, gy, n_bins, cosines, sines):
-    """Index of the sensitive orientation bin nearest to atan2(gy, gx); ties go to the higher bin."""
-    n_half = n_bins // 2
-    base = 0
-    if gy < 0.0 or (gy == 0.0 and gx < 0.0):
-        gx = -gx
-        gy = -gy
-        base = n_half
-    count = 0
-    for k in range(n_half):
-        if gy * cosines[k] - gx * sines[k] >= 0.0:
-            count += 1
-    bin_index = base + count
-    if bin_index >= n_bins:
-        bin_index -= n_bins
-    return bin_index
-
-
-@njit(cache=True)
 def _interpolated_bins(gx, gy, n_bins):
     """Lower bin, upper bin and the upper bin's weight for linear orientation interpolation."""
     angle = math.atan2(gy, gx)
@@ -142,6 +123,15 @@ def _accumulate_histograms(image, cell, n_bins, soft_orientation, hist_padded):
     half = np.float32(0.5)
     one = np.float32(1.0)
 
+    # Row by row, in passes over contiguous per-pixel arrays (vectorized): the winning gradient, its
+    # magnitude, its orientation bin; then the votes, pixel by pixel in the original order.
+    row_magnitude = np.empty(n_cols, dtype=np.float32)
+    row_gx = np.empty(n_cols, dtype=np.float64)
+    row_gy = np.empty(n_cols, dtype=np.float64)
+    row_bin = np.empty(n_cols, dtype=np.int64)
+    row_m2 = np.empty(n_cols, dtype=np.float32)
+    row_flipped = np.empty(n_cols, dtype=np.bool_)
+    n_half = n_bins // 2
     for y in range(n_rows):
         y_prev = max(y - 1, 0)
         y_next = min(y + 1, height - 1)
@@ -149,31 +139,72 @@ def _accumulate_histograms(image, cell, n_bins, soft_orientation, hist_padded):
         r = row_index[y]
         wy_low = row_low[y]
         wy_high = row_high[y]
+        # gradients: the winning channel (largest squared magnitude, first on ties) per pixel
         for x in range(n_cols):
-            x_prev = max(x - 1, 0)
-            x_next = min(x + 1, width - 1)
-            gx_scale = one if x_next - x_prev == 1 else half
-            best_m2 = np.float32(-1.0)
-            gx = np.float32(0.0)
-            gy = np.float32(0.0)
-            for c in range(channels):
-                cgx = (np.float32(image[y, x_next, c]) - np.float32(image[y, x_prev, c])) * gx_scale
-                cgy = (np.float32(image[y_next, x, c]) - np.float32(image[y_prev, x, c])) * gy_scale
+            row_gx[x] = 0.0
+            row_gy[x] = 0.0
+            row_m2[x] = -1.0
+        interior_end = min(n_cols, width - 1)  # x in [1, interior_end): centred differences
+        for c in range(channels):
+            here = image[y, :, c]
+            above = image[y_prev, :, c]
+            below = image[y_next, :, c]
+            for x in range(1, interior_end):
+                cgx = (np.float32(here[x + 1]) - np.float32(here[x - 1])) * half
+                cgy = (np.float32(below[x]) - np.float32(above[x])) * gy_scale
                 m2 = cgx * cgx + cgy * cgy
-                if m2 > best_m2:
-                    best_m2 = m2
-                    gx = cgx
-                    gy = cgy
-            if best_m2 <= 0.0:
+                better = m2 > row_m2[x]
+                row_m2[x] = m2 if better else row_m2[x]
+                row_gx[x] = np.float64(cgx) if better else row_gx[x]
+                row_gy[x] = np.float64(cgy) if better else row_gy[x]
+            for x in (0, interior_end):
+                if x >= n_cols:
+                    continue
+                x_prev = max(x - 1, 0)
+                x_next = min(x + 1, width - 1)
+                gx_scale = one if x_next - x_prev == 1 else half
+                cgx = (np.float32(here[x_next]) - np.float32(here[x_prev])) * gx_scale
+                cgy = (np.float32(below[x]) - np.float32(above[x])) * gy_scale
+                m2 = cgx * cgx + cgy * cgy
+                better = m2 > row_m2[x]
+                row_m2[x] = m2 if better else row_m2[x]
+                row_gx[x] = np.float64(cgx) if better else row_gx[x]
+                row_gy[x] = np.float64(cgy) if better else row_gy[x]
+        for x in range(n_cols):
+            best_m2 = row_m2[x]
+            row_magnitude[x] = np.float32(math.sqrt(best_m2)) * pixel_weight if best_m2 > 0.0 else np.float32(0.0)
+            gx = row_gx[x]
+            gy = row_gy[x]
+            # the half-plane gy > 0 (or gy = 0, gx >= 0): the other one maps to it and to bins n_half..
+            flip = gy < 0.0 or (gy == 0.0 and gx < 0.0)
+            row_gx[x] = -gx if flip else gx
+            row_gy[x] = -gy if flip else gy
+            row_bin[x] = n_half if flip else 0
+            row_flipped[x] = flip
+        if not soft_orientation:
+            # nearest sensitive bin: base + the number of bin boundaries (in [0, pi)) at or below the
+            # angle of the (flipped) gradient, so that a gradient on a boundary goes to the higher bin;
+            # the tests hold for a prefix of the boundaries, counted here boundary by boundary
+            for k in range(n_half):
+                ck = cosines[k]
+                sk = sines[k]
+                for x in range(n_cols):
+                    row_bin[x] += row_gy[x] * ck - row_gx[x] * sk >= 0.0
+            for x in range(n_cols):
+                if row_bin[x] >= n_bins:
+                    row_bin[x] -= n_bins
+        for x in range(n_cols):
+            magnitude = row_magnitude[x]
+            if magnitude == 0.0:
                 continue
-            magnitude = np.float32(math.sqrt(best_m2)) * pixel_weight
             k = col_index[x]
             w00 = magnitude * wy_low * col_low[x]
             w01 = magnitude * wy_low * col_high[x]
             w10 = magnitude * wy_high * col_low[x]
             w11 = magnitude * wy_high * col_high[x]
             if soft_orientation:
-                lower, upper, fraction = _interpolated_bins(np.float64(gx), np.float64(gy), n_bins)
+                sign = -1.0 if row_flipped[x] else 1.0  # the gradient as computed (negation is exact)
+                lower, upper, fraction = _interpolated_bins(sign * row_gx[x], sign * row_gy[x], n_bins)
                 f_up = np.float32(fraction)
                 f_low = one - f_up
                 hist_padded[r, k, lower] += w00 * f_low
@@ -185,7 +216,7 @@ def _accumulate_histograms(image, cell, n_bins, soft_orientation, hist_padded):
                 hist_padded[r + 1, k, upper] += w10 * f_up
                 hist_padded[r + 1, k + 1, upper] += w11 * f_up
             else:
-                b = _nearest_bin(np.float64(gx), np.float64(gy), n_bins, cosines, sines)
+                b = row_bin[x]
                 hist_padded[r, k, b] += w00
                 hist_padded[r, k + 1, b] += w01
                 hist_padded[r + 1, k, b] += w10
