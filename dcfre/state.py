@@ -26,8 +26,10 @@ INFO_KEYS = {
     # trace only
     "scan": "whole-frame scan: dict(scale, origin (y, x) px, step px, local (H, W) array, global (H, W) array "
             "or None); scores are raw (divide by rbar_p for the threshold domain)",
-    "candidates": "list of dict(box, scan_local, scan_global, local, global, accepted) for the candidates "
-                  "examined this frame; scores relative to rbar_p",
+    "candidates": "list of dict(box, scan_local, scan_global, local, global, accepted, colour_target, "
+                  "colour_distractor) for the candidates examined this frame; scores relative to rbar_p; "
+                  "colour_*: Bhattacharyya coefficients with the target's and the nearest mined distractor's "
+                  "colour histograms (None without LongTermConfig.colour_check or below the local threshold)",
     "distractors": "list of mined distractor boxes (x, y, w, h) this frame",
     "global_calibration": "factor dividing global scores before they are compared with rbar_p thresholds",
 }

@@ -98,8 +98,9 @@ def test_lookalike_in_place_of_absent_target_is_not_kept():
 def test_probation_failure_returns_to_lost_and_forgets_the_candidate():
     """A re-detection that keeps failing the global check is undone after ``probation_frames``."""
     lookalike = (60.0, 60.0)
-    tracker = _tracked_at_centre(LongTermConfig.verified(redetect="global", probation_frames=4, tau_redetection=0.0),
-                                 30, [lookalike])
+    # colour off: the look-alike must get through acceptance so that its probation can be tested
+    tracker = _tracked_at_centre(LongTermConfig.verified(redetect="global", probation_frames=4, tau_redetection=0.0,
+                                                         colour_check="off"), 30, [lookalike])
     memory_count = tracker.models[0].model.memory.count
     updates = tracker.models[0].model.updates
     # with tau_redetection 0 anything is accepted; the probation check uses the same threshold,
@@ -133,6 +134,7 @@ def test_paper_variant_keeps_the_section_3_structure(out_of_view):
     events = _events(states)
     assert "last_position_check" not in events  # the paper scans every n_redetection frames only
     assert not any(s.info["state"] == "probation" for s in states)
+    assert tracker.longterm.colour is None  # candidates are judged by the local and global filters only
     back = [_iou(s.box, g) for s, g in zip(states[125:], gt[125:])]
     assert np.mean(np.array(back) > 0.5) > 0.8
 

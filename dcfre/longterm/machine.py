@@ -31,6 +31,7 @@ import numpy as np
 
 from dcfre.config import LongTermConfig
 from dcfre.eco.peak import evaluate_series
+from dcfre.longterm.colour import ColourModel, ColourVerdict
 from dcfre.longterm.confidence import ConfidenceMonitor
 from dcfre.longterm.full_image import FrameScores, FullImageScorer, local_maxima
 from dcfre.longterm.global_model import GlobalModel
@@ -97,6 +98,9 @@ class LongTermMachine:
             self.global_models = [self.global_model]
             if config.global_models == "all":
                 self.global_models += [GlobalModel(m, config) for m in host.models if m is not model]
+        #: colour histograms of the target and the mined distractors (``colour_check``); set up at the
+        #: first frame, and only for colour frames
+        self.colour: ColourModel | None = None
         self.scorer = (FullImageScorer(model, config.max_scan_pixels, max_frame_ratio=config.max_scan_frame_ratio,
                                        match_samples=config.scan_matches_samples) if self.mode != "off" else None)
         self.state = TRACKING
@@ -120,6 +124,11 @@ class LongTermMachine:
         self._begin_frame()
         host = self.host
         self._last_confident = (frame, host.position.copy(), host.scale, 1)
+        cfg = self.config
+        if self.global_model is not None and cfg.colour_check != "off" and frame.ndim == 3:
+            self.colour = ColourModel(cfg.colour_hue_bins, cfg.colour_value_bins, cfg.colour_inner,
+                                      cfg.colour_learning_rate, cfg.max_distractors, cfg.colour_value_weight)
+            self.colour.learn_target(frame, host.position, self._target_size(host.scale))
         if self.global_model is not None:
             self._mine(frame, host.position, host.scale, 1)
             if self.config.retrain_global_on_mining:
@@ -146,6 +155,8 @@ class LongTermMachine:
             if self.confident_run >= cfg.recovery_frames:
                 self._learn_deferred()
             host.learn(frame, loc, host.position, host.frame_number, True)
+            if self.colour is not None:
+                self.colour.learn_target(frame, host.position, self._target_size(host.scale))
         elif cfg.learn_after_recovery:
             self._deferred.append(_Deferred(loc, host.position.copy(), host.frame_number))
         if self.mode != "off" and self.monitor.lost:
@@ -251,6 +262,8 @@ class LongTermMachine:
         if found:
             for g in self.global_models:
                 g.add_distractors(frame, found, scale)
+            if self.colour is not None:
+                self.colour.add_distractors(frame, [d.position for d in found], target_size)
         self.frames_since_mining = 0
         self._event("mining")
         if cfg.trace:
@@ -308,8 +321,30 @@ class LongTermMachine:
         local = self.monitor.normalize(loc.confidence_score)
         global_ = self._global_agreement(loc) if self.global_model is not None else local
         tau = self.config.tau_redetection
-        accepted = bool(np.isfinite(local) and local >= tau and global_ >= tau)
-        return Candidate(loc.position.copy(), scale, local, global_, accepted, loc)
+        colour = None
+        if self.colour is not None and np.isfinite(local) and local >= tau:
+            colour = self.colour.verdict(frame, loc.position, self._target_size(scale))
+        accepted = bool(np.isfinite(local) and local >= tau and self._appearance_agrees(global_, colour))
+        return Candidate(loc.position.copy(), scale, local, global_, accepted, loc, colour=colour)
+
+    def _appearance_agrees(self, global_: float, colour: ColourVerdict | None) -> bool:
+        """The gate after the local score: the global model's (paper), and the colour check's.
+
+        A candidate nearer a mined distractor's colours than the target's is rejected; with
+        ``colour_check="gate"`` one clearly nearer the target's colours than every distractor's
+        (``colour_gate_ratio``) passes without the global model, which cannot separate look-alikes of
+        another shade.
+        """
+        if colour is not None:
+            if colour.looks_like_distractor:
+                return False
+            if self.config.colour_check == "gate" and colour.looks_like_target(self.config.colour_gate_ratio):
+                return True
+        return bool(global_ >= self.config.tau_redetection)
+
+    def _target_size(self, scale: float) -> np.ndarray:
+        """Target (h, w) in image pixels at sample scale ``scale``."""
+        return self.host.base_target_size * scale
 
     def _recentred(self, frame: np.ndarray, loc, scale: float):
         """With ``recentre_candidates``: the localization of a sample centred on ``loc``'s peak.
@@ -396,7 +431,10 @@ class LongTermMachine:
         passes = confidence >= cfg.tau_min
         if self.global_model is not None:
             global_ = self._global_agreement(loc)
-            passes = passes and global_ >= cfg.tau_redetection
+            colour = None
+            if self.colour is not None and passes:
+                colour = self.colour.verdict(frame, host.position, self._target_size(host.scale))
+            passes = passes and self._appearance_agrees(global_, colour)
             self._info["global_confidence"] = global_
         self.probation_passes += int(passes)
         self._deferred.append(_Deferred(loc, host.position.copy(), host.frame_number))
@@ -486,7 +524,10 @@ class LongTermMachine:
             size = self.host.base_target_size
             self._info.setdefault("candidates", []).extend(
                 dict(box=_box(c.position, size * c.scale), scan_local=c.scan_local, scan_global=c.scan_global,
-                     local=c.local, global_=c.global_, accepted=c.accepted) for c in candidates)
+                     local=c.local, global_=c.global_, accepted=c.accepted,
+                     colour_target=c.colour.target if c.colour is not None else None,
+                     colour_distractor=c.colour.distractor if c.colour is not None else None)
+                for c in candidates)
 
     def _event(self, name: str) -> None:
         self._info.setdefault("events", []).append(name)
@@ -531,6 +572,9 @@ class Candidate:
         The tracker's localization at the candidate (verified candidates).
     scan_local, scan_global : float
         Whole-frame scores at the candidate relative to ``rbar_p`` (NaN when not from a scan).
+    colour : ColourVerdict or None
+        Colour similarity to the target and the nearest mined distractor (``colour_check``; only
+        for candidates whose local score passes).
     """
 
     position: np.ndarray
@@ -541,6 +585,7 @@ class Candidate:
     loc: object = None
     scan_local: float = math.nan
     scan_global: float = math.nan
+    colour: ColourVerdict | None = None
 
 
 def _box(position_yx, size_hw) -> list[float]:
