@@ -216,8 +216,8 @@ class LongTermConfig:
     #: distractors (dcfre.longterm.colour) judge re-detection candidates and probation frames. "veto": a
     #: candidate nearer a mined distractor's colours than the target's is rejected; "gate": in addition, once
     #: distractors are known, a candidate nearer the target's colours than every distractor's passes without
-    #: the global gate (the global filter cannot separate look-alikes of another shade: over 276 lost-state
-    #: candidates of synth-human, ROC-AUC 0.50 between true targets and look-alikes; experiments/README.md,
+    #: the global gate (the global filter cannot separate look-alikes of another shade: over 372 lost-state
+    #: candidates of synth-human, ROC-AUC 0.57 between true targets and look-alikes; experiments/README.md,
     #: "Third round"). Measured (updt AUC, absent = failure; synth-lt / synth-human / real LT, then held-out
     #: synth-lt / synth-human seed 1 and the nine short-term real), all with colour_value_weight 1:
     #: "off" 57.3 / 36.8 / 43.1, 60.9 / 58.7, 63.0; "veto" 57.8 / 41.0 / 43.1; "gate" 61.5 / 54.8 / 47.8,

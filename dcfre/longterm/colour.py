@@ -22,10 +22,10 @@ check has no opinion.
 
 Measured offline on lost-state candidates of ``updt`` with a local score of at least
 ``tau_redetection`` (true: IoU >= 0.5 with the ground truth; false: the target visible elsewhere),
-ROC-AUC of the Bhattacharyya coefficient with the first frame's histogram: on synth-human (160 true
-/ 116 false) 0.96 with this histogram at ``value_weight`` 0.1, 0.80 at 1, 1.00 with hue alone (no
-value part), against 0.50 for the calibrated global score; on synth-lt (101 / 102) 0.99, 0.93, 1.00
-and 0.82 (experiments/README.md, "Third round").
+ROC-AUC of the Bhattacharyya coefficient with the first frame's histogram: on synth-human (169 true
+/ 203 false) 0.90 with this histogram at ``value_weight`` 0.1, 0.78 at 1, 0.995 with hue alone (no
+value part), against 0.57 for the calibrated global score; on synth-lt (101 / 102) 0.985, 0.93,
+1.00 and 0.82 (experiments/README.md, "Third round").
 """
 
 from __future__ import annotations
