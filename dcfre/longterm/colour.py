@@ -8,9 +8,9 @@ complementary cue of correlation-filter trackers (Staple, DAT, CSR-DCF).
 
 The histogram used here separates a pixel's colour into what is reliable at its chroma
 ``C = max(R, G, B) - min(R, G, B)`` (RGB in [0, 1]): its hue, weighted by ``C`` (the hue of a
-grey pixel is noise), and its value ``max(R, G, B)``, weighted by ``value_weight * (1 - C)``. With a
-small ``value_weight`` a target with colourful parts is described by their hue (invariant to
-brightness and to the multiplicative illumination changes of most scenes), a grey one still by its
+grey pixel is noise), and its value ``max(R, G, B)``, weighted by ``value_weight * (1 - C)`` (1 by
+default: every pixel counts once). A colourful target is described mostly by its hue (invariant to
+brightness and to the multiplicative illumination changes of most scenes), a grey one by its
 intensities, with no switch between the two.
 
 The decision is relative, so it needs no threshold on histogram similarity: a candidate *looks
@@ -23,9 +23,10 @@ check has no opinion.
 Measured offline on lost-state candidates of ``updt`` with a local score of at least
 ``tau_redetection`` (true: IoU >= 0.5 with the ground truth; false: the target visible elsewhere),
 ROC-AUC of the Bhattacharyya coefficient with the first frame's histogram: on synth-human (169 true
-/ 203 false) 0.90 with this histogram at ``value_weight`` 0.1, 0.78 at 1, 0.995 with hue alone (no
-value part), against 0.57 for the calibrated global score; on synth-lt (101 / 102) 0.985, 0.93,
-1.00 and 0.82 (experiments/README.md, "Third round").
+/ 203 false) 0.78 with this histogram, 0.90 with ``value_weight`` 0.1, 0.995 with hue alone (no
+value part), against 0.57 for the calibrated global score; on synth-lt (101 / 102) 0.93, 0.985,
+1.00 and 0.82. End to end, ``value_weight`` 0.1 failed on a 30 px target whose hue histogram has
+few pixels (experiments/README.md, "Third round").
 """
 
 from __future__ import annotations
