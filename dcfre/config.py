@@ -223,7 +223,7 @@ class LongTermConfig:
     #: "veto" 57.8 / 41.0 / 43.1; "gate" 61.5 / 54.8 / 47.8, 63.8 / 63.8, 63.1; 20,000-frame scene: 43.5 % of
     #: the visible frames tracked and 92 of 101 re-detections right, against 12.1 % and 42 of 177
     colour_gate_ratio: float = 1.0  #: "gate": a candidate passes without the global gate when its colour distance
-    #: to the target is at most this fraction of its distance to the nearest mined distractor (Hellinger
+    #: to the target is less than this fraction of its distance to the nearest mined distractor (Hellinger
     #: distances; 1 = nearer the target). 0.7 (traces: returning targets 0.40-0.70, a look-alike at 0.96):
     #: 61.5 / 51.8 / 43.4, held out 63.7 / 63.5, 63.1: fewer wrong locks on synth-human (7.1 vs 12.4 %), but
     #: true returns at 0.70 rejected (synth-human-05, UAV123-10fps_person9)

@@ -94,6 +94,15 @@ def test_without_mined_distractors_the_check_has_no_opinion():
     assert not verdict.looks_like_distractor and not verdict.looks_like_target(1.0)
 
 
+def test_a_box_outside_the_image_gets_no_opinion():
+    frame = render(CENTRE)
+    model = ColourModel(72, 8, 0.8, 0.02, 10)
+    model.learn_target(frame, CENTRE, (40.0, 44.0))
+    model.add_distractors(frame, [(60.0, 60.0)], (40.0, 44.0))
+    verdict = model.verdict(frame, (-500.0, -500.0), (40.0, 44.0))
+    assert not verdict.looks_like_target(1.0) and not verdict.looks_like_distractor
+
+
 def test_distance_ratio_is_the_ratio_of_hellinger_distances():
     verdict = ColourVerdict(target=0.96, distractor=0.84)
     assert verdict.distance_ratio == pytest.approx(np.sqrt(0.04) / np.sqrt(0.16))

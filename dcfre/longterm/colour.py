@@ -16,9 +16,9 @@ intensities, with no switch between the two.
 The decision is relative, so it needs no threshold on histogram similarity: a candidate *looks
 like a distractor* when it is nearer (Hellinger distance ``sqrt(1 - BC)``, BC the Bhattacharyya
 coefficient) one of the mined distractors' histograms than the target's, and *looks like the
-target* when it is clearly nearer the target's: its distance to the target at most
-``colour_gate_ratio`` times its distance to the nearest distractor. Before anything was mined the
-check has no opinion.
+target* when it is nearer the target's: its distance to the target less than ``colour_gate_ratio``
+(1 by default) times its distance to the nearest distractor. Before anything was mined, or for a
+box outside the image, the check has no opinion.
 
 Measured offline on lost-state candidates of ``updt`` with a local score of at least
 ``tau_redetection`` (true: IoU >= 0.5 with the ground truth; false: the target visible elsewhere),
@@ -147,9 +147,9 @@ class ColourVerdict:
         return bool(self.distance_ratio > 1.0)
 
     def looks_like_target(self, max_ratio: float) -> bool:
-        """At most ``max_ratio`` times as far from the target's colours as from every known
+        """Less than ``max_ratio`` times as far from the target's colours as from every known
         distractor's (False when none is known)."""
-        return bool(self.distance_ratio <= max_ratio)
+        return bool(self.distance_ratio < max_ratio)
 
 
 class ColourModel:
@@ -200,6 +200,8 @@ class ColourModel:
     def verdict(self, image: np.ndarray, centre_yx, size_hw) -> ColourVerdict:
         """Similarity of the box at ``centre_yx`` to the target's colours and to the nearest distractor's."""
         view = self.histogram(image, centre_yx, size_hw)
+        if not view.any():  # the box lies outside the image: no colour to judge
+            return ColourVerdict(float("nan"), float("nan"))
         target = bhattacharyya(view, self.target) if self.target is not None else float("nan")
         distractor = max((bhattacharyya(view, d) for d in self.distractors), default=float("nan"))
         return ColourVerdict(target, distractor)
