@@ -213,7 +213,8 @@ class LongTermConfig:
     lose_on_wrong_lock: bool = False  #: a confidently tracked frame that every global model rejects as above
     #: (below wrong_lock_ratio) declares the target lost at once: a drift onto a known distractor
     colour_check: Literal["off", "veto", "gate"] = "gate"  #: colour histograms of the target and of the mined
-    #: distractors (dcfre.longterm.colour) judge re-detection candidates and probation frames. "veto": a
+    #: distractors (dcfre.longterm.colour; global mode, colour frames) judge re-detection candidates and probation
+    #: frames. "veto": a
     #: candidate nearer a mined distractor's colours than the target's is rejected; "gate": in addition, once
     #: distractors are known, a candidate nearer the target's colours than every distractor's passes without
     #: the global gate (the global filter cannot separate look-alikes of another shade: over 372 lost-state

@@ -14,8 +14,12 @@ This is where re-detection happens. The paper's section 3 with the reliability o
   local maxima; each is verified on a windowed sample extracted at its position, so that its score
   is in the domain of ``r_p`` and ``rbar_p``.
 * **probation**: a re-detected target is tracked, but learning and mining wait and its confidence
-  is held out of ``rbar_p``; it must keep passing the global check. A failed probation returns to
-  *lost* and forgets everything seen during it: a wrong re-detection cannot corrupt the models.
+  is held out of ``rbar_p``; it must keep passing the global (and colour) check. A failed probation
+  returns to *lost* and forgets everything seen during it: a wrong re-detection cannot corrupt the
+  models.
+* **colour check** (``colour_check``): colour histograms of the target and of the mined distractors
+  (:mod:`dcfre.longterm.colour`) veto candidates that look like a distractor, and let one that looks
+  like the target pass without the global filter, which cannot tell look-alikes of another shade.
 
 The machine holds no numerical detail: scores come from the tracker (``host``, see
 :class:`Host`), the whole-frame scorer, the global model, mining and candidate choice.
@@ -331,8 +335,8 @@ class LongTermMachine:
         """The gate after the local score: the global model's (paper), and the colour check's.
 
         A candidate nearer a mined distractor's colours than the target's is rejected; with
-        ``colour_check="gate"`` one clearly nearer the target's colours than every distractor's
-        (``colour_gate_ratio``) passes without the global model, which cannot separate look-alikes of
+        ``colour_check="gate"`` one nearer the target's colours than every distractor's (by the factor
+        ``colour_gate_ratio``) passes without the global model, which cannot separate look-alikes of
         another shade.
         """
         if colour is not None:
@@ -567,7 +571,8 @@ class Candidate:
         centred on the candidate with ``recentre_candidates``, when ``verify_candidates``;
         whole-frame scores in the paper's variant).
     accepted : bool
-        Whether both pass ``tau_redetection``.
+        Whether the local score passes ``tau_redetection`` and the appearance gate agrees (global
+        score, colour check; see :meth:`LongTermMachine._appearance_agrees`).
     loc : object or None
         The tracker's localization at the candidate (verified candidates).
     scan_local, scan_global : float
