@@ -104,6 +104,17 @@ def _cell_interpolation_table(n_used, cell, index, weight_low, weight_high):
         weight_high[p] = fraction
 
 
+@njit(cache=True, inline="always")
+def _keep_stronger(x, cgx, cgy, row_m2, row_gx, row_gy):  # pragma: no cover - jitted
+    """Keep channel gradient (cgx, cgy) at pixel x if its squared magnitude beats the best so far
+    (the first channel wins ties)."""
+    m2 = cgx * cgx + cgy * cgy
+    better = m2 > row_m2[x]  # selects, not a branch: the interior loop stays vectorizable
+    row_m2[x] = m2 if better else row_m2[x]
+    row_gx[x] = np.float64(cgx) if better else row_gx[x]
+    row_gy[x] = np.float64(cgy) if better else row_gy[x]
+
+
 @njit(cache=True)
 def _accumulate_histograms(image, cell, n_bins, soft_orientation, hist_padded):
     """Add every used pixel's gradient vote to the padded (hb + 2, wb + 2, n_bins) histograms."""
@@ -152,11 +163,7 @@ def _accumulate_histograms(image, cell, n_bins, soft_orientation, hist_padded):
             for x in range(1, interior_end):
                 cgx = (np.float32(here[x + 1]) - np.float32(here[x - 1])) * half
                 cgy = (np.float32(below[x]) - np.float32(above[x])) * gy_scale
-                m2 = cgx * cgx + cgy * cgy
-                better = m2 > row_m2[x]
-                row_m2[x] = m2 if better else row_m2[x]
-                row_gx[x] = np.float64(cgx) if better else row_gx[x]
-                row_gy[x] = np.float64(cgy) if better else row_gy[x]
+                _keep_stronger(x, cgx, cgy, row_m2, row_gx, row_gy)
             for x in (0, interior_end):
                 if x >= n_cols:
                     continue
@@ -165,11 +172,7 @@ def _accumulate_histograms(image, cell, n_bins, soft_orientation, hist_padded):
                 gx_scale = one if x_next - x_prev == 1 else half
                 cgx = (np.float32(here[x_next]) - np.float32(here[x_prev])) * gx_scale
                 cgy = (np.float32(below[x]) - np.float32(above[x])) * gy_scale
-                m2 = cgx * cgx + cgy * cgy
-                better = m2 > row_m2[x]
-                row_m2[x] = m2 if better else row_m2[x]
-                row_gx[x] = np.float64(cgx) if better else row_gx[x]
-                row_gy[x] = np.float64(cgy) if better else row_gy[x]
+                _keep_stronger(x, cgx, cgy, row_m2, row_gx, row_gy)
         for x in range(n_cols):
             best_m2 = row_m2[x]
             row_magnitude[x] = np.float32(math.sqrt(best_m2)) * pixel_weight if best_m2 > 0.0 else np.float32(0.0)

@@ -260,7 +260,7 @@ class LongTermMachine:
         model = self.host.confidence_model
         scores = self.scorer.score(self.scorer.features(frame, scale, position), [model.model.filters])[0]
         reference = self.monitor.average or scores.value_at(position)
-        target_size = self.host.base_target_size * scale
+        target_size = self._target_size(scale)
         found = mine_hard_negatives(scores, position, target_size, reference, cfg.tau_hn,
                                     cfg.max_distractors_per_round, frame_number)
         if found:
