@@ -143,6 +143,13 @@ def _accumulate_histograms(image, cell, n_bins, soft_orientation, hist_padded):
     row_m2 = np.empty(n_cols, dtype=np.float32)
     row_flipped = np.empty(n_cols, dtype=np.bool_)
     n_half = n_bins // 2
+    # the channels as contiguous float32 planes: the gradient passes below then read whole rows with
+    # unit stride (the interleaved (H, W, C) rows do not vectorize); the same float32 values
+    planes = np.empty((channels, min(height, n_rows + 1), width), dtype=np.float32)
+    for y in range(planes.shape[1]):
+        for x in range(width):
+            for c in range(channels):
+                planes[c, y, x] = np.float32(image[y, x, c])
     for y in range(n_rows):
         y_prev = max(y - 1, 0)
         y_next = min(y + 1, height - 1)
@@ -157,9 +164,9 @@ def _accumulate_histograms(image, cell, n_bins, soft_orientation, hist_padded):
             row_m2[x] = -1.0
         interior_end = min(n_cols, width - 1)  # x in [1, interior_end): centred differences
         for c in range(channels):
-            here = image[y, :, c]
-            above = image[y_prev, :, c]
-            below = image[y_next, :, c]
+            here = planes[c, y]
+            above = planes[c, y_prev]
+            below = planes[c, y_next]
             for x in range(1, interior_end):
                 cgx = (np.float32(here[x + 1]) - np.float32(here[x - 1])) * half
                 cgy = (np.float32(below[x]) - np.float32(above[x])) * gy_scale
