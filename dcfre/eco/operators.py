@@ -87,12 +87,15 @@ class FilterProblem:
         self.reg_kernels = reg_kernels
         self.layout = layout
         self.weights = layout.weights
+        self._rows0 = np.array([layout.region(b)[0].start for b in range(len(self.samples))], dtype=np.int64)
 
     def apply(self, filters: list[np.ndarray]) -> list[np.ndarray]:
-        responses = score_spectrum(filters, self.samples, self.layout)  # (M, K1o, Kho)
-        responses *= self.sample_weights[:, None, None]
-        return [adjoint_score(z, responses, self.layout, b) + apply_regularization(f, self.reg_kernels[b])
-                for b, (z, f) in enumerate(zip(self.samples, filters))]
+        # score of every sample, weighted, and its adjoint: one pass over the samples (see the kernel)
+        data = tuple(np.empty(z.shape[1:], dtype=np.complex64) for z in self.samples)
+        _kernels.weighted_normal_responses(
+            tuple(self.samples), tuple(np.ascontiguousarray(f, dtype=np.complex64) for f in filters),
+            self._rows0, self.sample_weights, data)
+        return [d + apply_regularization(f, self.reg_kernels[b]) for b, (d, f) in enumerate(zip(data, filters))]
 
     def rhs(self) -> list[np.ndarray]:
         labels = self.labels
