@@ -143,13 +143,15 @@ def _accumulate_histograms(image, cell, n_bins, soft_orientation, hist_padded):
     # pixel by pixel in the original order.
     chunk_rows = max(1, min(n_rows, CHUNK_PIXELS // n_cols))
     chunk = chunk_rows * n_cols
-    chunk_magnitude = np.empty(chunk, dtype=np.float32)
-    chunk_gx = np.empty(chunk, dtype=np.float64)
+    # separate arrays (not rows of one): the compiler then knows that they do not overlap and
+    # vectorizes the loops that write several of them
+    chunk_gx = np.empty(chunk, dtype=np.float64)  # the winning gradient of each pixel
     chunk_gy = np.empty(chunk, dtype=np.float64)
-    chunk_bin = np.empty(chunk, dtype=np.int64)
     chunk_m2 = np.empty(chunk, dtype=np.float32)
-    chunk_flipped = np.empty(chunk, dtype=np.bool_)
     n_half = n_bins // 2
+    chunk_magnitude = np.empty(chunk, dtype=np.float32)
+    chunk_bin = np.empty(chunk, dtype=np.int64)  # orientation bin
+    chunk_flipped = np.empty(chunk, dtype=np.bool_)
     # the channels as contiguous float32 planes: the gradient passes below then read whole rows with
     # unit stride (the interleaved (H, W, C) rows do not vectorize); the same float32 values
     planes = np.empty((channels, min(height, n_rows + 1), width), dtype=np.float32)
