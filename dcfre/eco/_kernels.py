@@ -100,9 +100,9 @@ def _add_sample_adjoint(sample, response, row0, out):
         for i in range(sample.shape[1]):
             target = out[c, i]
             source = sample[c, i]
-            weights = response[row0 + i]
+            row = response[row0 + i]
             for j in range(source.size):
-                target[j] += np.conj(source[j]) * weights[j]
+                target[j] += np.conj(source[j]) * row[j]
 
 
 @njit(cache=True)
