@@ -130,6 +130,44 @@ def test_filter_cg_matches_dense_solve():
     assert norms[-1] < 1e-6 * norms[0]
 
 
+def test_filter_normal_operator_matches_numpy_and_the_two_pass_kernels():
+    """FilterProblem.apply (one fused pass over the samples) against numpy's sums, and bit for bit against
+    the score kernel, the weighting and the adjoint kernel run one after the other."""
+    from dcfre.eco import _kernels
+
+    layout = BlockLayout((13, 7), [(9, 5), (13, 7), (5, 3)])  # the widest block is not the first
+    shapes = [(4, 9, 5), (2, 13, 7), (3, 5, 3)]
+    samples = [(RNG.standard_normal((6,) + s) + 1j * RNG.standard_normal((6,) + s)).astype(np.complex64)
+               for s in shapes]
+    filters = [(RNG.standard_normal(s) + 1j * RNG.standard_normal(s)).astype(np.complex64) for s in shapes]
+    weights = RNG.uniform(0.01, 1.0, 6)
+    kernels = [_kernel()] * 3
+    problem = FilterProblem(samples, weights, np.zeros((13, 7), np.complex64), kernels, layout)
+    got = problem.apply(filters)
+
+    w = weights.astype(np.float32).astype(np.float64)
+    responses = np.zeros((6, 13, 7), np.complex128)
+    for b, (z, f) in enumerate(zip(samples, filters)):
+        rows, cols = layout.region(b)
+        responses[:, rows, cols] += np.einsum("mcij,cij->mij", z.astype(np.complex128), f)
+    responses *= w[:, None, None]
+    for b, (z, f) in enumerate(zip(samples, filters)):
+        rows, cols = layout.region(b)
+        expected = np.einsum("mcij,mij->cij", np.conj(z.astype(np.complex128)), responses[:, rows, cols])
+        expected += apply_regularization(f, kernels[b])
+        assert np.abs(got[b] - expected).max() < 1e-5 * np.abs(expected).max()
+
+    two_pass = np.zeros((6, 13, 7), np.complex64)
+    for b, (z, f) in enumerate(zip(samples, filters)):
+        _kernels.add_responses(z, f, two_pass, layout.region(b)[0].start)
+    two_pass *= weights.astype(np.float32)[:, None, None]
+    for b, (z, f) in enumerate(zip(samples, filters)):
+        data = np.empty(z.shape[1:], np.complex64)
+        _kernels.adjoint_responses(z, two_pass, layout.region(b)[0].start, data)
+        expected = data + apply_regularization(f, kernels[b])
+        assert np.array_equal(got[b].view(np.uint32), expected.view(np.uint32))
+
+
 def test_operators_are_self_adjoint():
     layout = _two_block_layout()
     samples = [_real_spectrum((3, 2, 9, 11)), _real_spectrum((3, 1, 5, 5))]

@@ -84,26 +84,71 @@ def regularization_normal(hf, kernel):
 
 
 @njit(cache=True)
+def _add_sample_response(sample, filt, response, row0):
+    """response[row0 + i, j] += sum_c sample[c, i, j] * filt[c, i, j] (one sample, one block)."""
+    n_ch, k1, kh = sample.shape
+    for c in range(n_ch):
+        for i in range(k1):
+            for j in range(kh):
+                response[row0 + i, j] += sample[c, i, j] * filt[c, i, j]
+
+
+@njit(cache=True)
+def _add_sample_adjoint(sample, response, row0, out):
+    """out[c, i, j] += conj(sample[c, i, j]) * response[row0 + i, j] (one sample, one block)."""
+    for c in range(sample.shape[0]):
+        for i in range(sample.shape[1]):
+            target = out[c, i]
+            source = sample[c, i]
+            row = response[row0 + i]
+            for j in range(source.size):
+                target[j] += np.conj(source[j]) * row[j]
+
+
+@njit(cache=True)
 def add_responses(samples, filt, out, row0):
     """out[m, row0 + i, j] += sum_c samples[m, c, i, j] * filt[c, i, j] (one block's score per sample)."""
-    n_s, n_ch, k1, kh = samples.shape
-    for m in range(n_s):
-        for c in range(n_ch):
-            for i in range(k1):
-                for j in range(kh):
-                    out[m, row0 + i, j] += samples[m, c, i, j] * filt[c, i, j]
+    for m in range(samples.shape[0]):
+        _add_sample_response(samples[m], filt, out[m], row0)
 
 
 @njit(cache=True)
 def adjoint_responses(samples, responses, row0, out):
     """out[c, i, j] = sum_m conj(samples[m, c, i, j]) * responses[m, row0 + i, j]."""
-    n_s, n_ch, k1, kh = samples.shape
-    for c in range(n_ch):
-        for i in range(k1):
-            for j in range(kh):
-                out[c, i, j] = 0
-    for m in range(n_s):
-        for c in range(n_ch):
-            for i in range(k1):
-                for j in range(kh):
-                    out[c, i, j] += np.conj(samples[m, c, i, j]) * responses[m, row0 + i, j]
+    out[:] = 0
+    for m in range(samples.shape[0]):
+        _add_sample_adjoint(samples[m], responses[m], row0, out)
+
+
+@njit(cache=True)
+def weighted_normal_responses(samples, filters, rows0, weights, outs):
+    """The data term of the filter's normal equations, sample by sample.
+
+    For each sample m: ``r = sum_b pad_b(sum_c samples[b][m, c] * filters[b][c])`` (rows ``rows0[b]``
+    onward of an (K1o, Kho) response), ``r *= weights[m]``, then ``outs[b][c] += conj(samples[b][m, c]) *
+    r`` over block b's rows. This is :func:`add_responses` over all samples, the weighting, then
+    :func:`adjoint_responses` per block, with the same operations in the same order per element (hence
+    the same values), but each sample is read twice while it is in cache instead of once per pass
+    over the whole memory.
+
+    samples : tuple of (M, C_b, K1_b, Kh_b) complex64, filters : tuple of (C_b, K1_b, Kh_b) complex64,
+    rows0 : (B,) int64, weights : (M,) float32, outs : tuple of (C_b, K1_b, Kh_b) complex64 (overwritten).
+    The response covers the rows and columns some block reaches (the others would only hold zeros).
+    """
+    k1o, kho = 0, 0
+    for b in range(len(samples)):
+        k1o = max(k1o, rows0[b] + samples[b].shape[2])
+        kho = max(kho, samples[b].shape[3])
+    response = np.empty((k1o, kho), dtype=np.complex64)
+    for b in range(len(outs)):
+        outs[b][:] = 0
+    for m in range(samples[0].shape[0]):
+        response[:] = 0
+        for b in range(len(samples)):
+            _add_sample_response(samples[b][m], filters[b], response, rows0[b])
+        w = np.complex64(weights[m])  # numpy multiplies complex64 by a float32 weight as by (w + 0j)
+        for i in range(k1o):
+            for j in range(kho):
+                response[i, j] = response[i, j] * w
+        for b in range(len(samples)):
+            _add_sample_adjoint(samples[b][m], response, rows0[b], outs[b])

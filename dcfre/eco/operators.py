@@ -87,12 +87,15 @@ class FilterProblem:
         self.reg_kernels = reg_kernels
         self.layout = layout
         self.weights = layout.weights
+        self._rows0 = np.array([layout.region(b)[0].start for b in range(len(self.samples))], dtype=np.int64)
 
     def apply(self, filters: list[np.ndarray]) -> list[np.ndarray]:
-        responses = score_spectrum(filters, self.samples, self.layout)  # (M, K1o, Kho)
-        responses *= self.sample_weights[:, None, None]
-        return [adjoint_score(z, responses, self.layout, b) + apply_regularization(f, self.reg_kernels[b])
-                for b, (z, f) in enumerate(zip(self.samples, filters))]
+        # score of every sample, weighted, and its adjoint: one pass over the samples (see the kernel)
+        data = tuple(np.empty(z.shape[1:], dtype=np.complex64) for z in self.samples)
+        _kernels.weighted_normal_responses(
+            tuple(self.samples), tuple(np.ascontiguousarray(f, dtype=np.complex64) for f in filters),
+            self._rows0, self.sample_weights, data)
+        return [d + apply_regularization(f, self.reg_kernels[b]) for b, (d, f) in enumerate(zip(data, filters))]
 
     def rhs(self) -> list[np.ndarray]:
         labels = self.labels
@@ -116,13 +119,14 @@ def _as_pairs_many(x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.swapaxes(pairs, 0, 1)).reshape(x.shape[1], -1)
 
 
-def _project_many(x: np.ndarray, projection: np.ndarray) -> np.ndarray:
-    """``z_mc = sum_d P_dc x_md`` for spectra (M, D, K1, Kh): (M, C, K1, Kh) complex64."""
-    m, d = x.shape[:2]
-    flat = projection.T.astype(np.float32) @ _as_pairs_many(x)  # (C, M * K1 * 2 Kh)
+def _project_many(x_pairs: np.ndarray, projection: np.ndarray, sample_shape: tuple) -> np.ndarray:
+    """``z_mc = sum_d P_dc x_md`` for spectra x of shape ``sample_shape`` (M, D, K1, Kh), given as
+    ``x_pairs = _as_pairs_many(x)``: (M, C, K1, Kh) complex64."""
+    m = sample_shape[0]
+    flat = projection.T.astype(np.float32) @ x_pairs  # (C, M * K1 * 2 Kh)
     z = flat.reshape(projection.shape[1], m, -1)
     return np.ascontiguousarray(np.swapaxes(z, 0, 1)).view(np.complex64).reshape(
-        (m, projection.shape[1]) + x.shape[2:])
+        (m, projection.shape[1]) + tuple(sample_shape[2:]))
 
 
 def project_spectrum(x: np.ndarray, projection: np.ndarray) -> np.ndarray:
@@ -165,7 +169,8 @@ class JointProblem:
         self.x_pairs = [_as_pairs_many(x) for x in self.x]
         self.P0 = projections  # list of (D, C) float32
         self.f0 = [np.ascontiguousarray(f, dtype=np.complex64) for f in filters0]  # list of (C, K1, Kh)
-        self.z0 = [_project_many(x, p) for x, p in zip(self.x, projections)]  # (M, C, K1, Kh)
+        # (M, C, K1, Kh)
+        self.z0 = [_project_many(xp, p, x.shape) for x, xp, p in zip(self.x, self.x_pairs, projections)]
         self.label = label
         self.reg_kernels = reg_kernels
         self.projection_reg = projection_reg
@@ -177,7 +182,7 @@ class JointProblem:
         out = np.zeros((self.x[0].shape[0],) + self.layout.output_shape, dtype=np.complex64)
         for b in range(self.n_blocks):
             rows, _ = self.layout.region(b)
-            dz = _project_many(self.x[b], dprojections[b])
+            dz = _project_many(self.x_pairs[b], dprojections[b], self.x[b].shape)  # no new copy of x per product
             _kernels.add_responses(self.z0[b], np.ascontiguousarray(filters[b], dtype=np.complex64),
                                    out, rows.start)
             _kernels.add_responses(dz, self.f0[b], out, rows.start)

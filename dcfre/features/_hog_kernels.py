@@ -46,6 +46,9 @@ NORMALIZATION_WEIGHT = 0.5
 BLOCK_NORM_EPS = 1e-4
 #: Cross products smaller than this are treated as exact zeros when building bin boundaries.
 _SNAP = 1e-12
+#: Pixels whose gradients and bins are computed in one pass (whole rows; a few thousand keep the
+#: per-pixel arrays in the first-level cache and make the loops long even for small patches).
+CHUNK_PIXELS = 2048
 
 
 @njit(cache=True)
@@ -134,56 +137,73 @@ def _accumulate_histograms(image, cell, n_bins, soft_orientation, hist_padded):
     half = np.float32(0.5)
     one = np.float32(1.0)
 
-    # Row by row, in passes over contiguous per-pixel arrays (vectorized): the winning gradient, its
-    # magnitude, its orientation bin; then the votes, pixel by pixel in the original order.
-    row_magnitude = np.empty(n_cols, dtype=np.float32)
-    row_gx = np.empty(n_cols, dtype=np.float64)
-    row_gy = np.empty(n_cols, dtype=np.float64)
-    row_bin = np.empty(n_cols, dtype=np.int64)
-    row_m2 = np.empty(n_cols, dtype=np.float32)
-    row_flipped = np.empty(n_cols, dtype=np.bool_)
+    # A few rows at a time (a chunk of about CHUNK_PIXELS pixels), in passes over contiguous per-pixel
+    # arrays (vectorized): the winning gradient row by row, then its magnitude and orientation bin
+    # over the whole chunk (long loops, also for the scale filter's small patches); then the votes,
+    # pixel by pixel in the original order.
+    chunk_rows = max(1, min(n_rows, CHUNK_PIXELS // n_cols))
+    chunk = chunk_rows * n_cols
+    # separate arrays (not rows of one): the compiler then knows that they do not overlap and
+    # vectorizes the loops that write several of them
+    chunk_gx = np.empty(chunk, dtype=np.float64)  # the winning gradient of each pixel
+    chunk_gy = np.empty(chunk, dtype=np.float64)
+    chunk_m2 = np.empty(chunk, dtype=np.float32)
     n_half = n_bins // 2
-    for y in range(n_rows):
-        y_prev = max(y - 1, 0)
-        y_next = min(y + 1, height - 1)
-        gy_scale = one if y_next - y_prev == 1 else half
-        r = row_index[y]
-        wy_low = row_low[y]
-        wy_high = row_high[y]
+    chunk_magnitude = np.empty(chunk, dtype=np.float32)
+    chunk_bin = np.empty(chunk, dtype=np.int64)  # orientation bin
+    chunk_flipped = np.empty(chunk, dtype=np.bool_)
+    # the channels as contiguous float32 planes: the gradient passes below then read whole rows with
+    # unit stride (the interleaved (H, W, C) rows do not vectorize); the same float32 values
+    planes = np.empty((channels, min(height, n_rows + 1), width), dtype=np.float32)
+    for y in range(planes.shape[1]):
+        for x in range(width):
+            for c in range(channels):
+                planes[c, y, x] = np.float32(image[y, x, c])
+    interior_end = min(n_cols, width - 1)  # x in [1, interior_end): centred differences
+    for first_row in range(0, n_rows, chunk_rows):
+        stop_row = min(n_rows, first_row + chunk_rows)
+        n_used = (stop_row - first_row) * n_cols
         # gradients: the winning channel (largest squared magnitude, first on ties) per pixel
-        for x in range(n_cols):
-            row_gx[x] = 0.0
-            row_gy[x] = 0.0
-            row_m2[x] = -1.0
-        interior_end = min(n_cols, width - 1)  # x in [1, interior_end): centred differences
-        for c in range(channels):
-            here = image[y, :, c]
-            above = image[y_prev, :, c]
-            below = image[y_next, :, c]
-            for x in range(1, interior_end):
-                cgx = (np.float32(here[x + 1]) - np.float32(here[x - 1])) * half
-                cgy = (np.float32(below[x]) - np.float32(above[x])) * gy_scale
-                _keep_stronger(x, cgx, cgy, row_m2, row_gx, row_gy)
-            for x in (0, interior_end):
-                if x >= n_cols:
-                    continue
-                x_prev = max(x - 1, 0)
-                x_next = min(x + 1, width - 1)
-                gx_scale = one if x_next - x_prev == 1 else half
-                cgx = (np.float32(here[x_next]) - np.float32(here[x_prev])) * gx_scale
-                cgy = (np.float32(below[x]) - np.float32(above[x])) * gy_scale
-                _keep_stronger(x, cgx, cgy, row_m2, row_gx, row_gy)
-        for x in range(n_cols):
-            best_m2 = row_m2[x]
-            row_magnitude[x] = np.float32(math.sqrt(best_m2)) * pixel_weight if best_m2 > 0.0 else np.float32(0.0)
-            gx = row_gx[x]
-            gy = row_gy[x]
+        for x in range(n_used):
+            chunk_gx[x] = 0.0
+            chunk_gy[x] = 0.0
+            chunk_m2[x] = -1.0
+        for y in range(first_row, stop_row):
+            y_prev = max(y - 1, 0)
+            y_next = min(y + 1, height - 1)
+            gy_scale = one if y_next - y_prev == 1 else half
+            offset = (y - first_row) * n_cols
+            row_m2 = chunk_m2[offset: offset + n_cols]
+            row_gx = chunk_gx[offset: offset + n_cols]
+            row_gy = chunk_gy[offset: offset + n_cols]
+            for c in range(channels):
+                here = planes[c, y]
+                above = planes[c, y_prev]
+                below = planes[c, y_next]
+                for x in range(1, interior_end):
+                    cgx = (np.float32(here[x + 1]) - np.float32(here[x - 1])) * half
+                    cgy = (np.float32(below[x]) - np.float32(above[x])) * gy_scale
+                    _keep_stronger(x, cgx, cgy, row_m2, row_gx, row_gy)
+                for x in (0, interior_end):
+                    if x >= n_cols:
+                        continue
+                    x_prev = max(x - 1, 0)
+                    x_next = min(x + 1, width - 1)
+                    gx_scale = one if x_next - x_prev == 1 else half
+                    cgx = (np.float32(here[x_next]) - np.float32(here[x_prev])) * gx_scale
+                    cgy = (np.float32(below[x]) - np.float32(above[x])) * gy_scale
+                    _keep_stronger(x, cgx, cgy, row_m2, row_gx, row_gy)
+        for x in range(n_used):
+            best_m2 = chunk_m2[x]
+            chunk_magnitude[x] = np.float32(math.sqrt(best_m2)) * pixel_weight if best_m2 > 0.0 else np.float32(0.0)
+            gx = chunk_gx[x]
+            gy = chunk_gy[x]
             # the half-plane gy > 0 (or gy = 0, gx >= 0): the other one maps to it and to bins n_half..
             flip = gy < 0.0 or (gy == 0.0 and gx < 0.0)
-            row_gx[x] = -gx if flip else gx
-            row_gy[x] = -gy if flip else gy
-            row_bin[x] = n_half if flip else 0
-            row_flipped[x] = flip
+            chunk_gx[x] = -gx if flip else gx
+            chunk_gy[x] = -gy if flip else gy
+            chunk_bin[x] = n_half if flip else 0
+            chunk_flipped[x] = flip
         if not soft_orientation:
             # nearest sensitive bin: base + the number of bin boundaries (in [0, pi)) at or below the
             # angle of the (flipped) gradient, so that a gradient on a boundary goes to the higher bin;
@@ -191,39 +211,45 @@ def _accumulate_histograms(image, cell, n_bins, soft_orientation, hist_padded):
             for k in range(n_half):
                 ck = cosines[k]
                 sk = sines[k]
-                for x in range(n_cols):
-                    row_bin[x] += row_gy[x] * ck - row_gx[x] * sk >= 0.0
+                for x in range(n_used):
+                    chunk_bin[x] += chunk_gy[x] * ck - chunk_gx[x] * sk >= 0.0
+            for x in range(n_used):
+                if chunk_bin[x] >= n_bins:
+                    chunk_bin[x] -= n_bins
+        for y in range(first_row, stop_row):
+            r = row_index[y]
+            wy_low = row_low[y]
+            wy_high = row_high[y]
+            offset = (y - first_row) * n_cols
             for x in range(n_cols):
-                if row_bin[x] >= n_bins:
-                    row_bin[x] -= n_bins
-        for x in range(n_cols):
-            magnitude = row_magnitude[x]
-            if magnitude == 0.0:
-                continue
-            k = col_index[x]
-            w00 = magnitude * wy_low * col_low[x]
-            w01 = magnitude * wy_low * col_high[x]
-            w10 = magnitude * wy_high * col_low[x]
-            w11 = magnitude * wy_high * col_high[x]
-            if soft_orientation:
-                sign = -1.0 if row_flipped[x] else 1.0  # the gradient as computed (negation is exact)
-                lower, upper, fraction = _interpolated_bins(sign * row_gx[x], sign * row_gy[x], n_bins)
-                f_up = np.float32(fraction)
-                f_low = one - f_up
-                hist_padded[r, k, lower] += w00 * f_low
-                hist_padded[r, k + 1, lower] += w01 * f_low
-                hist_padded[r + 1, k, lower] += w10 * f_low
-                hist_padded[r + 1, k + 1, lower] += w11 * f_low
-                hist_padded[r, k, upper] += w00 * f_up
-                hist_padded[r, k + 1, upper] += w01 * f_up
-                hist_padded[r + 1, k, upper] += w10 * f_up
-                hist_padded[r + 1, k + 1, upper] += w11 * f_up
-            else:
-                b = row_bin[x]
-                hist_padded[r, k, b] += w00
-                hist_padded[r, k + 1, b] += w01
-                hist_padded[r + 1, k, b] += w10
-                hist_padded[r + 1, k + 1, b] += w11
+                p = offset + x
+                magnitude = chunk_magnitude[p]
+                if magnitude == 0.0:
+                    continue
+                k = col_index[x]
+                w00 = magnitude * wy_low * col_low[x]
+                w01 = magnitude * wy_low * col_high[x]
+                w10 = magnitude * wy_high * col_low[x]
+                w11 = magnitude * wy_high * col_high[x]
+                if soft_orientation:
+                    sign = -1.0 if chunk_flipped[p] else 1.0  # the gradient as computed (negation is exact)
+                    lower, upper, fraction = _interpolated_bins(sign * chunk_gx[p], sign * chunk_gy[p], n_bins)
+                    f_up = np.float32(fraction)
+                    f_low = one - f_up
+                    hist_padded[r, k, lower] += w00 * f_low
+                    hist_padded[r, k + 1, lower] += w01 * f_low
+                    hist_padded[r + 1, k, lower] += w10 * f_low
+                    hist_padded[r + 1, k + 1, lower] += w11 * f_low
+                    hist_padded[r, k, upper] += w00 * f_up
+                    hist_padded[r, k + 1, upper] += w01 * f_up
+                    hist_padded[r + 1, k, upper] += w10 * f_up
+                    hist_padded[r + 1, k + 1, upper] += w11 * f_up
+                else:
+                    b = chunk_bin[p]
+                    hist_padded[r, k, b] += w00
+                    hist_padded[r, k + 1, b] += w01
+                    hist_padded[r + 1, k, b] += w10
+                    hist_padded[r + 1, k + 1, b] += w11
 
 
 @njit(cache=True)
