@@ -47,6 +47,8 @@ EVENTS = {
     "scan": "whole-frame re-detection scan (paper 3.3)",
     "redetection_accepted": "a candidate passed the re-detection thresholds",
     "redetection_rejected": "no candidate passed",
+    "weak_return_accepted": "a candidate at the last position passed tau_min and the appearance gate in "
+                            "LongTermConfig.weak_return_frames checks in a row: accepted (on probation)",
     "probation_passed": "the re-detected target passed its probation: learning and mining resume",
     "probation_failed": "the re-detected target failed its probation: back to the lost state",
     "learnt_deferred": "samples of a low-confidence streak that ended without a loss were learnt",

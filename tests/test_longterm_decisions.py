@@ -260,3 +260,30 @@ def test_deferred_samples_wait_for_a_run_of_confident_frames(recovery_frames):
     back = [tracker.track(render(CENTRE, noise_seed=200 + i)) for i in range(4)]
     learnt_at = [i for i, s in enumerate(back) if "learnt_deferred" in s.info["events"]]
     assert learnt_at == [recovery_frames - 1]
+
+
+def test_weak_return_needs_consecutive_near_passes_of_tau_min_and_the_appearance_gate():
+    """The hysteresis of a return: ``weak_return_frames`` last-position checks in a row at or above
+    ``tau_min`` (below ``tau_redetection``), each near the previous one, with the appearance gate."""
+    from types import SimpleNamespace
+
+    from dcfre.longterm.machine import Candidate, LongTermMachine
+
+    config = LongTermConfig(weak_return_frames=3, tau_min=0.6, tau_redetection=0.7)
+    machine = SimpleNamespace(config=config, _weak_hits=0, _weak_position=None,
+                              _appearance_agrees=lambda global_, colour: global_ >= 0.5,
+                              _target_size=lambda scale: np.array([20.0, 10.0]) * scale)
+
+    def check(local, x, global_=0.9):
+        candidate = Candidate(np.array([50.0, x]), 1.0, local, global_, False)
+        return LongTermMachine._weak_return(machine, candidate)
+
+    assert [check(0.65, 100), check(0.62, 103), check(0.61, 104)] == [False, False, True]
+    assert machine._weak_hits == 0  # accepted: the count starts again
+    assert [check(0.65, 100), check(0.55, 100), check(0.65, 100), check(0.65, 101)] == [False] * 4  # one miss
+    assert check(0.65, 102) is True
+    assert [check(0.65, 100), check(0.65, 120), check(0.65, 121)] == [False] * 3  # a jump of more than w/2
+    assert check(0.65, 122) is True
+    assert [check(0.65, 100, 0.1), check(0.65, 100), check(0.65, 100)] == [False] * 3  # the gate disagreed once
+    off = SimpleNamespace(**{**vars(machine), "config": LongTermConfig(weak_return_frames=0)})
+    assert not any(LongTermMachine._weak_return(off, Candidate(np.zeros(2), 1.0, 5.0, 5.0, False)) for _ in range(9))

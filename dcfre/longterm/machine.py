@@ -12,7 +12,9 @@ This is where re-detection happens. The paper's section 3 with the reliability o
 * **lost**: every frame the last known position is scored (cheap); every ``n_redetection`` frames
   the whole frame is scanned with the local (and global) filters. Candidates are the strongest
   local maxima; each is verified on a windowed sample extracted at its position, so that its score
-  is in the domain of ``r_p`` and ``rbar_p``.
+  is in the domain of ``r_p`` and ``rbar_p``. A candidate at the last position that stays above
+  ``tau_min`` (not ``tau_redetection``) for ``weak_return_frames`` checks in a row is also taken
+  back: the loss rule's hysteresis applied to a return.
 * **probation**: a re-detected target is tracked, but learning and mining wait and its confidence
   is held out of ``rbar_p``; it must keep passing the global (and colour) check. A failed probation
   returns to *lost* and forgets everything seen during it: a wrong re-detection cannot corrupt the
@@ -117,6 +119,7 @@ class LongTermMachine:
         self._last_confident = None  # (frame, position (y, x), scale, frame number) of the last confident frame
         self._info: dict = {}
         self._references: list = [None] * max(len(self.global_models), 1)  # see _reference
+        self._weak_hits, self._weak_position = 0, None  # see _weak_return
 
     # ------------------------------------------------------------------------------ entry points
     @property
@@ -247,6 +250,7 @@ class LongTermMachine:
         self._event("loss_declared")
         self.state = LOST
         self.frames_lost = 0
+        self._weak_hits, self._weak_position = 0, None
         self.monitor.drop_pending()
         self._deferred = []
         if self.global_model is not None:
@@ -283,9 +287,13 @@ class LongTermMachine:
         """Search the usual sample at the last position (targets often reappear where they hid); the
         peak found there is scored on its own centred sample (``recentre_candidates``)."""
         if self.config.verify_candidates:
-            candidate = self._verify(frame, self.host.position, self.host.scale)
+            weak_floor = self.config.tau_min if self.config.weak_return_frames > 0 else None
+            candidate = self._verify(frame, self.host.position, self.host.scale, colour_floor=weak_floor)
             self._record_candidates([candidate])
             if candidate.accepted:
+                return self._accept(frame, candidate)
+            if self._weak_return(candidate):
+                self._event("weak_return_accepted")
                 return self._accept(frame, candidate)
             return self._state(candidate.local, False, LOST, None)
         return self._check_last_position_paper(frame)
@@ -316,7 +324,31 @@ class LongTermMachine:
         best = max((c.local for c in candidates), default=0.0)
         return self._state(best, False, LOST, None)
 
-    def _verify(self, frame: np.ndarray, position: np.ndarray, scale: float, factors=(1.0,)) -> "Candidate":
+    def _weak_return(self, candidate: "Candidate") -> bool:
+        """``weak_return_frames``: a target back at its last position but changed scores below
+        ``tau_redetection``; it is accepted once it has passed ``tau_min`` (the tracking bar) and the
+        appearance gate in that many last-position checks in a row, each within half a target size of
+        the previous one."""
+        cfg = self.config
+        if cfg.weak_return_frames <= 0:
+            return False
+        weak = bool(np.isfinite(candidate.local) and candidate.local >= cfg.tau_min
+                    and self._appearance_agrees(candidate.global_, candidate.colour))
+        previous = self._weak_position
+        if not weak:
+            self._weak_hits, self._weak_position = 0, None
+            return False
+        near = previous is not None and bool(np.all(np.abs(candidate.position - previous)
+                                                    <= self._target_size(candidate.scale) / 2))
+        self._weak_hits = self._weak_hits + 1 if near else 1
+        self._weak_position = candidate.position.copy()
+        if self._weak_hits < cfg.weak_return_frames:
+            return False
+        self._weak_hits, self._weak_position = 0, None
+        return True
+
+    def _verify(self, frame: np.ndarray, position: np.ndarray, scale: float, factors=(1.0,),
+                colour_floor: float | None = None) -> "Candidate":
         """Score a candidate as a tracked frame is scored: windowed samples at its position, one per
         scale factor (the best one wins)."""
         loc = self.host.localize(frame, position, scale, factors)
@@ -326,7 +358,8 @@ class LongTermMachine:
         global_ = self._global_agreement(loc) if self.global_model is not None else local
         tau = self.config.tau_redetection
         colour = None
-        if self.colour is not None and np.isfinite(local) and local >= tau:
+        floor = tau if colour_floor is None else min(tau, colour_floor)
+        if self.colour is not None and np.isfinite(local) and local >= floor:
             colour = self.colour.verdict(frame, loc.position, self._target_size(scale))
         accepted = bool(np.isfinite(local) and local >= tau and self._appearance_agrees(global_, colour))
         return Candidate(loc.position.copy(), scale, local, global_, accepted, loc, colour=colour)
