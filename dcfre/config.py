@@ -228,6 +228,15 @@ class LongTermConfig:
     #: distances; 1 = nearer the target). 0.7 (traces: returning targets 0.40-0.70, a look-alike at 0.96):
     #: 61.5 / 51.8 / 43.4, held out 63.7 / 63.5, 63.1: fewer wrong locks on synth-human (7.1 vs 12.4 %), but
     #: true returns at 0.70 rejected (synth-human-05, UAV123-10fps_person9)
+    freeze_scale_when_low: bool = True  #: a low-confidence frame keeps the previous frame's size (a size estimated on
+    #: an occluder or background is not trusted); a declared loss always returns to the last confident frame's size.
+    #: Off, OTB100_Soccer follows the player as updt:off does (17.6 -> 54.7: its low frames are many, isolated and at
+    #: IoU 0.6-0.9, and a frozen size falls behind) and the nine short-term real sequences reach 67.2 (updt:off 66.7,
+    #: none below it by more than 0.01), but occlusion onsets go unnoticed more often (the box adapts to the
+    #: occluder): synth-lt / synth-human / real LT 61.5 / 51.2 / 47.0, held out 62.5 / 59.7, against 61.5 / 54.8 /
+    #: 47.8, 63.8 / 65.2. Keeping the estimate only on the first low frame of a streak: 65.7 on the nine, held-out
+    #: synth-human 63.8. Not in the paper (which says nothing on the scale filter); paper() keeps it on, as every
+    #: earlier release did
     weak_return_frames: int = 5  #: a candidate at the last position that passes tau_min (the bar of a tracked
     #: frame) instead of tau_redetection, and the appearance gate, in this many last-position checks in a row, each
     #: within half a target size of the previous one, is accepted (then on probation); 0: off. The hysteresis of

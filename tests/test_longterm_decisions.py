@@ -287,3 +287,25 @@ def test_weak_return_needs_consecutive_near_passes_of_tau_min_and_the_appearance
     assert [check(0.65, 100, 0.1), check(0.65, 100), check(0.65, 100)] == [False] * 3  # the gate disagreed once
     off = SimpleNamespace(**{**vars(machine), "config": LongTermConfig(weak_return_frames=0)})
     assert not any(LongTermMachine._weak_return(off, Candidate(np.zeros(2), 1.0, 5.0, 5.0, False)) for _ in range(9))
+
+
+@pytest.mark.parametrize("freeze", [True, False])
+def test_scale_on_low_confidence_frames_and_its_restoration_at_a_loss(freeze):
+    """A low-confidence frame keeps the previous size (``freeze_scale_when_low``) or the one estimated
+    on it; a declared loss always returns to the size of the last confident frame."""
+    longterm = LongTermConfig(redetect="local", freeze_scale_when_low=freeze, n_loss=3)
+    tracker = _tracked_at_centre(longterm, frames=10)
+    confident_scale = tracker.scale
+    monitor = tracker.longterm.monitor
+    observe, estimate = monitor.observe, tracker._scale_filter.estimate
+    monitor.observe = lambda score: observe(0.1 * score)  # the target's score collapses
+    tracker._scale_filter.estimate = lambda *args: 1.1 * estimate(*args)  # ... and its size seems to grow
+    state = tracker.track(render(CENTRE, noise_seed=50))
+    assert "low_confidence" in state.info["events"] and state.present
+    if freeze:
+        assert tracker.scale == confident_scale
+    else:
+        assert tracker.scale > 1.05 * confident_scale
+    states = [tracker.track(render(CENTRE, noise_seed=51 + i)) for i in range(2)]
+    assert "loss_declared" in states[-1].info["events"]
+    assert tracker.scale == confident_scale

@@ -151,7 +151,7 @@ class LongTermMachine:
         if not confident:
             self._event("low_confidence")
             self.confident_run = 0
-            if self.mode != "off":
+            if self.mode != "off" and cfg.freeze_scale_when_low:
                 host.scale = previous_scale  # a scale estimated on an occluder or background is not trusted
         if self.mode == "off":
             host.learn(frame, loc, host.position, host.frame_number, True)
@@ -250,6 +250,7 @@ class LongTermMachine:
         self._event("loss_declared")
         self.state = LOST
         self.frames_lost = 0
+        self.host.scale = self._last_confident[2]  # the size estimated on the loss onset is not trusted
         self._weak_hits, self._weak_position = 0, None
         self.monitor.drop_pending()
         self._deferred = []
