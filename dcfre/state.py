@@ -29,7 +29,8 @@ INFO_KEYS = {
     "candidates": "list of dict(box, scan_local, scan_global, local, global, accepted, colour_target, "
                   "colour_distractor) for the candidates examined this frame; scores relative to rbar_p; "
                   "colour_*: Bhattacharyya coefficients with the target's and the nearest mined distractor's "
-                  "colour histograms (None without LongTermConfig.colour_check or below the local threshold)",
+                  "colour histograms (None without LongTermConfig.colour_check or below the local threshold: "
+                  "tau_redetection, tau_min at the last-position check with weak_return_frames)",
     "distractors": "list of mined distractor boxes (x, y, w, h) this frame",
     "global_calibration": "factor dividing global scores before they are compared with rbar_p thresholds",
 }

@@ -449,6 +449,7 @@ class LongTermMachine:
 
     def _accept(self, frame: np.ndarray, candidate: "Candidate") -> TrackState:
         self._event("redetection_accepted")
+        self._weak_hits, self._weak_position = 0, None  # a failed probation starts a new run of checks
         self.host.resume_at(frame, candidate.position, candidate.scale)
         self.monitor.reset_streak()
         self.frames_since_mining = 0  # mine only after n_hn confident frames on the re-detected target
