@@ -251,7 +251,6 @@ class LongTermMachine:
         self.state = LOST
         self.frames_lost = 0
         self.host.scale = self._last_confident[2]  # the size estimated on the loss onset is not trusted
-        self._weak_hits, self._weak_position = 0, None
         self.monitor.drop_pending()
         self._deferred = []
         if self.global_model is not None:
@@ -614,7 +613,8 @@ class Candidate:
         Whole-frame scores at the candidate relative to ``rbar_p`` (NaN when not from a scan).
     colour : ColourVerdict or None
         Colour similarity to the target and the nearest mined distractor (``colour_check``; only
-        for candidates whose local score passes).
+        for candidates whose local score passes ``tau_redetection``, or ``tau_min`` at the
+        last-position check with ``weak_return_frames``).
     """
 
     position: np.ndarray
