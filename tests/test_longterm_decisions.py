@@ -309,3 +309,28 @@ def test_scale_on_low_confidence_frames_and_its_restoration_at_a_loss(freeze):
     states = [tracker.track(render(CENTRE, noise_seed=51 + i)) for i in range(2)]
     assert "loss_declared" in states[-1].info["events"]
     assert tracker.scale == confident_scale
+
+
+def test_deferred_size_changes_apply_when_confidence_returns_and_drop_at_a_loss():
+    """``defer_scale_when_low``: the size changes estimated on low-confidence frames are held back (the
+    size stays frozen) and applied at the next confident frame; a streak that ends in a loss drops them."""
+    longterm = LongTermConfig(redetect="local", defer_scale_when_low=True, n_loss=3)
+    tracker = _tracked_at_centre(longterm, frames=10)
+    confident_scale = tracker.scale
+    monitor = tracker.longterm.monitor
+    observe = monitor.observe
+    low = {"on": True}
+    monitor.observe = lambda score: observe(0.1 * score if low["on"] else score)
+    tracker._scale_filter.estimate = lambda *args: 1.1 if low["on"] else 1.0
+    for i in range(2):  # two low frames: frozen, 1.1 x 1.1 held back
+        state = tracker.track(render(CENTRE, noise_seed=70 + i))
+        assert "low_confidence" in state.info["events"] and tracker.scale == confident_scale
+    low["on"] = False
+    state = tracker.track(render(CENTRE, noise_seed=72))
+    assert "low_confidence" not in state.info["events"]
+    assert tracker.scale == pytest.approx(min(confident_scale * 1.21, tracker.max_scale))
+    resumed_scale = tracker.scale
+    low["on"] = True
+    states = [tracker.track(render(CENTRE, noise_seed=73 + i)) for i in range(3)]
+    assert "loss_declared" in states[-1].info["events"] and tracker.scale == resumed_scale
+    assert tracker.longterm._deferred_scale_change == 1.0  # nothing left to apply after the loss

@@ -115,6 +115,7 @@ class LongTermMachine:
         self.probation_left = 0
         self.probation_passes = 0
         self._deferred: list[_Deferred] = []
+        self._deferred_scale_change = 1.0  # product of the size changes held back on low frames (defer_scale_when_low)
         self.confident_run = 0  # confident tracked frames in a row (see LongTermConfig.recovery_frames)
         self._last_confident = None  # (frame, position (y, x), scale, frame number) of the last confident frame
         self._info: dict = {}
@@ -152,7 +153,13 @@ class LongTermMachine:
             self._event("low_confidence")
             self.confident_run = 0
             if self.mode != "off" and cfg.freeze_scale_when_low:
+                if cfg.defer_scale_when_low and previous_scale > 0:
+                    self._deferred_scale_change *= host.scale / previous_scale
                 host.scale = previous_scale  # a scale estimated on an occluder or background is not trusted
+        elif self._deferred_scale_change != 1.0 and self.state == TRACKING:
+            # the streak ended without a loss: its size changes were the target's own
+            host.scale = float(np.clip(host.scale * self._deferred_scale_change, host.min_scale, host.max_scale))
+            self._deferred_scale_change = 1.0
         if self.mode == "off":
             host.learn(frame, loc, host.position, host.frame_number, True)
         elif self.state == PROBATION:
@@ -251,6 +258,7 @@ class LongTermMachine:
         self.state = LOST
         self.frames_lost = 0
         self.host.scale = self._last_confident[2]  # the size estimated on the loss onset is not trusted
+        self._deferred_scale_change = 1.0
         self.monitor.drop_pending()
         self._deferred = []
         if self.global_model is not None:
