@@ -153,7 +153,7 @@ class LongTermMachine:
             self._event("low_confidence")
             self.confident_run = 0
             if self.mode != "off" and cfg.freeze_scale_when_low:
-                if cfg.defer_scale_when_low and previous_scale > 0:
+                if cfg.defer_scale_when_low:
                     self._deferred_scale_change *= host.scale / previous_scale
                 host.scale = previous_scale  # a scale estimated on an occluder or background is not trusted
         elif self._deferred_scale_change != 1.0 and self.state == TRACKING:
@@ -505,6 +505,7 @@ class LongTermMachine:
         self.monitor.drop_pending()
         self.monitor.reset_streak()
         self._deferred = []
+        self._deferred_scale_change = 1.0
         _, position, scale, _ = self._last_confident
         self.host.position, self.host.scale = position.copy(), scale  # report the last trusted box
         return self._state(confidence, False, LOST, loc)
