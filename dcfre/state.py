@@ -43,6 +43,13 @@ EVENTS = {
     "mining_skipped": "mining round skipped: the tracked target looks like a known distractor to the global model",
     "wrong_lock_suspected": "the tracked object looks like a known distractor to every global model: declared lost "
                             "(LongTermConfig.lose_on_wrong_lock)",
+    "mining_deferred": "mining round deferred: the lock is not trusted as the target yet "
+                       "(LongTermConfig.confirm_identity_frames)",
+    "identity_confirmed": "a re-detected lock's colour evidence says it is the target: mining and colour learning "
+                          "resume (LongTermConfig.confirm_identity_frames)",
+    "lock_challenged": "the whole frame was scanned for an object more like the target than the lock "
+                       "(LongTermConfig.challenge_interval)",
+    "challenger_accepted": "a challenger beat the lock and replaced it (a re-detection, on probation)",
     "global_trained": "the global model was (re)trained",
     "last_position_check": "the last known position was scored while lost",
     "scan": "whole-frame re-detection scan (paper 3.3)",

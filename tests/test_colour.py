@@ -8,7 +8,7 @@ import pytest
 from skimage import color as skcolor
 
 from dcfre.config import LongTermConfig
-from dcfre.longterm.colour import ColourModel, ColourVerdict, bhattacharyya, colour_histogram
+from dcfre.longterm.colour import ColourModel, ColourVerdict, IdentityEvidence, bhattacharyya, colour_histogram
 from dcfre.longterm.machine import LongTermMachine
 from test_longterm_decisions import CENTRE, _tracked_at_centre
 from test_longterm import _box, render
@@ -150,3 +150,91 @@ def test_tracker_mines_a_look_alikes_colours_and_rejects_it_while_the_target_is_
     assert on_look_alike, "the look-alike must be examined as a candidate"
     assert all(c["colour_distractor"] > c["colour_target"] and not c["accepted"] for c in on_look_alike)
     assert not any(s.present for s in states[10:])
+
+
+def _verdict_with_margin(margin, to_target=0.3):
+    """A verdict whose Hellinger distances differ by ``margin`` (distractor minus target)."""
+    to_distractor = to_target + margin
+    return ColourVerdict(1.0 - to_target ** 2, 1.0 - to_distractor ** 2)
+
+
+def test_identity_evidence_is_the_mean_margin_of_the_observed_frames():
+    margins = [0.10, -0.02, 0.05, 0.07]
+    plain, running = IdentityEvidence(), IdentityEvidence(rate=0.25)
+    for m in margins:
+        plain.observe(_verdict_with_margin(m))
+        running.observe(_verdict_with_margin(m))
+    assert plain.frames == 4 and plain.mean == pytest.approx(np.mean(margins))
+    # the running mean is the plain mean until 1 / frames drops below the rate, then exponential
+    assert running.mean == pytest.approx(np.mean(margins))
+    running.observe(_verdict_with_margin(-0.2))
+    assert running.mean == pytest.approx(0.75 * np.mean(margins) + 0.25 * -0.2)
+    plain.observe(ColourVerdict(0.9, float("nan")))  # no distractor known: no opinion, not counted
+    assert plain.frames == 4
+
+
+def test_identity_evidence_confirms_after_enough_frames_above_the_reference():
+    evidence = IdentityEvidence()
+    for _ in range(4):
+        evidence.observe(_verdict_with_margin(0.04))
+    assert not evidence.confirms(5)  # too few frames
+    evidence.observe(_verdict_with_margin(0.04))
+    assert evidence.confirms(5) and evidence.confirms(5, 0.03) and evidence.confirms(5, float("nan"))
+    assert not evidence.confirms(5, 0.05)  # below the trusted views' margin fraction
+    negative = IdentityEvidence()
+    for _ in range(5):
+        negative.observe(_verdict_with_margin(-0.01))
+    assert not negative.confirms(5, -1.0)  # never trusted when nearer the distractors on average
+
+
+def _machine_with_margins(margins, trusted, reference=0.1, frames=3):
+    """The state _identity_trusted reads, with a colour model whose verdicts have the given margins."""
+    verdicts = iter(_verdict_with_margin(m) for m in margins)
+    reference_margin = IdentityEvidence(0.02)
+    reference_margin.observe(_verdict_with_margin(reference))
+    events = []
+    machine = SimpleNamespace(config=LongTermConfig(confirm_identity_frames=frames, confirm_identity_ratio=0.5),
+                              colour=SimpleNamespace(distractors=[object()]), _trusted=trusted,
+                              _lock_margin=IdentityEvidence(), _trusted_margin=reference_margin,
+                              _event=events.append, _colour_verdict=lambda frame: next(verdicts))
+    return machine, events
+
+
+def test_a_redetected_lock_is_trusted_once_its_mean_margin_reaches_half_the_trusted_views():
+    machine, events = _machine_with_margins([0.2, 0.0, 0.01, -0.5], trusted=False)
+    trusted = [LongTermMachine._identity_trusted(machine, None) for _ in range(3)]
+    assert trusted == [False, False, True] and events == ["identity_confirmed"]  # mean 0.07 > 0.5 * 0.1
+    assert LongTermMachine._identity_trusted(machine, None)  # kept until the next loss, whatever follows
+    # mean 0.0467 stays below the floor 0.05: not trusted, however many frames
+    machine, events = _machine_with_margins([0.06, 0.04, 0.04] * 3, trusted=False)
+    assert not any(LongTermMachine._identity_trusted(machine, None) for _ in range(9)) and not events
+
+
+def test_trusted_views_set_the_reference_margin_and_unmined_scenes_need_no_evidence():
+    machine, _ = _machine_with_margins([0.3], trusted=True, reference=0.1)
+    assert LongTermMachine._identity_trusted(machine, None)
+    assert machine._trusted_margin.mean == pytest.approx(0.5 * 0.1 + 0.5 * 0.3)  # second frame: plain mean
+    machine, _ = _machine_with_margins([], trusted=False)
+    machine.colour.distractors = []
+    assert LongTermMachine._identity_trusted(machine, None) and machine._trusted  # no verdict asked
+    off, _ = _machine_with_margins([], trusted=False, frames=0)
+    assert LongTermMachine._identity_trusted(off, None)
+
+
+def test_an_untrusted_lock_defers_mining_and_its_loss_mines_nothing():
+    """With ``confirm_identity_frames``, a lock not (yet) trusted mines nothing: neither on schedule nor
+    at its loss, where the last confident frame would be mined."""
+    longterm = LongTermConfig(redetect="global", confirm_identity_frames=5, n_hn=3, n_loss=3)
+    look_alikes = [(60.0, 60.0), (185.0, 300.0)]
+    tracker = _tracked_at_centre(longterm, frames=8, distractors=look_alikes)
+    machine = tracker.longterm
+    assert machine.colour is not None and machine.colour.distractors  # mined while trusted
+    machine._trusted = False  # as after a re-detection
+    mined = len(machine.colour.distractors)
+    states = [tracker.track(render(CENTRE, look_alikes, noise_seed=300 + i)) for i in range(4)]
+    events = [e for s in states for e in s.info["events"]]
+    assert "mining_deferred" in events and "mining" not in events
+    states = [tracker.track(render(None, look_alikes, noise_seed=400 + i)) for i in range(3)]
+    events = [e for s in states for e in s.info["events"]]
+    assert "loss_declared" in events and "mining" not in events
+    assert len(machine.colour.distractors) == mined

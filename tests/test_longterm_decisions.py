@@ -135,6 +135,7 @@ def test_paper_variant_keeps_the_section_3_structure(out_of_view):
     assert "last_position_check" not in events  # the paper scans every n_redetection frames only
     assert not any(s.info["state"] == "probation" for s in states)
     assert tracker.longterm.colour is None  # candidates are judged by the local and global filters only
+    assert "lock_challenged" not in events and "mining_deferred" not in events  # no questioning, no trust
     back = [_iou(s.box, g) for s, g in zip(states[125:], gt[125:])]
     assert np.mean(np.array(back) > 0.5) > 0.8
 
@@ -334,3 +335,26 @@ def test_deferred_size_changes_apply_when_confidence_returns_and_drop_at_a_loss(
     states = [tracker.track(render(CENTRE, noise_seed=73 + i)) for i in range(3)]
     assert "loss_declared" in states[-1].info["events"] and tracker.scale == resumed_scale
     assert tracker.longterm._deferred_scale_change == 1.0  # nothing left to apply after the loss
+
+
+@pytest.mark.parametrize("interval", [0, 5])
+def test_a_challenge_moves_a_lock_off_a_look_alike_and_never_off_the_target(interval):
+    """``challenge_interval``: the tracker is put on a look-alike while the target stays in view. With
+    challenges, a scan finds the target stronger than the lock (and nearer its colours): the lock moves
+    there, passes its probation, and later challenges (the look-alike as challenger) leave it. Without,
+    the look-alike is followed to the end."""
+    look_alike = (60.0, 60.0)
+    longterm = LongTermConfig(redetect="global", challenge_interval=interval, challenge_margin=1.1,
+                              retrain_global_on_mining=True)
+    tracker = _tracked_at_centre(longterm, frames=10, distractors=[look_alike])
+    tracker.position = np.array(look_alike)  # a drift onto the look-alike
+    states = [tracker.track(render(CENTRE, [look_alike], noise_seed=500 + i)) for i in range(30)]
+    events = [e for s in states for e in s.info["events"]]
+    on_target = [_iou(s.box, _box(CENTRE)) > 0.5 for s in states]
+    if interval == 0:
+        assert "lock_challenged" not in events and not any(on_target)
+        return
+    assert events.count("lock_challenged") >= 4 and events.count("challenger_accepted") == 1
+    assert "probation_passed" in events and "probation_failed" not in events
+    switched = next(i for i, s in enumerate(states) if "challenger_accepted" in s.info["events"])
+    assert switched < interval and all(on_target[switched:])  # at the first challenge, on the target from then on

@@ -22,6 +22,12 @@ This is where re-detection happens. The paper's section 3 with the reliability o
 * **colour check** (``colour_check``): colour histograms of the target and of the mined distractors
   (:mod:`dcfre.longterm.colour`) veto candidates that look like a distractor, and let one that looks
   like the target pass without the global filter, which cannot tell look-alikes of another shade.
+* **trust** (``confirm_identity_frames``): a re-detected lock mines nothing and does not teach the
+  colour model until its colour evidence, averaged over its frames, says it is the target: a lock on a
+  look-alike would otherwise store the true target among the distractors.
+* **challenge** (``challenge_interval``): every so many confident frames the whole frame is scanned; a
+  candidate elsewhere that beats the lock (local score by ``challenge_margin``, colours nearer the
+  target's) replaces it as a re-detection. A lock on a look-alike is otherwise never undone.
 
 The machine holds no numerical detail: scores come from the tracker (``host``, see
 :class:`Host`), the whole-frame scorer, the global model, mining and candidate choice.
@@ -37,7 +43,7 @@ import numpy as np
 
 from dcfre.config import LongTermConfig
 from dcfre.eco.peak import evaluate_series
-from dcfre.longterm.colour import ColourModel, ColourVerdict
+from dcfre.longterm.colour import ColourModel, ColourVerdict, IdentityEvidence
 from dcfre.longterm.confidence import ConfidenceMonitor
 from dcfre.longterm.full_image import FrameScores, FullImageScorer, local_maxima
 from dcfre.longterm.global_model import GlobalModel
@@ -121,6 +127,12 @@ class LongTermMachine:
         self._info: dict = {}
         self._references: list = [None] * max(len(self.global_models), 1)  # see _reference
         self._weak_hits, self._weak_position = 0, None  # see _weak_return
+        self.frames_since_challenge = 0  # see _challenge_due
+        #: whether the current lock is trusted as the target (see _identity_trusted): mining and the target's
+        #: colour model wait while it is not
+        self._trusted = True
+        self._lock_margin = IdentityEvidence()  # colour margin of a re-detected lock over its frames
+        self._trusted_margin = IdentityEvidence(config.colour_learning_rate)  # ... and of trusted views
 
     # ------------------------------------------------------------------------------ entry points
     @property
@@ -162,14 +174,22 @@ class LongTermMachine:
             self._deferred_scale_change = 1.0
         if self.mode == "off":
             host.learn(frame, loc, host.position, host.frame_number, True)
+            challenger = None
         elif self.state == PROBATION:
             return self._probation_step(frame, loc, confidence)
+        else:
+            challenger = self._challenge(frame, confidence) if confident and self._challenge_due() else None
+        if challenger is not None:
+            self._event("challenger_accepted")
+            return self._accept(frame, challenger)
+        if self.mode == "off":
+            pass
         elif confident and self._confident_frame(frame, loc):
             self.confident_run += 1
             if self.confident_run >= cfg.recovery_frames:
                 self._learn_deferred()
             host.learn(frame, loc, host.position, host.frame_number, True)
-            if self.colour is not None:
+            if self.colour is not None and self._identity_trusted(frame):
                 self.colour.learn_target(frame, host.position, self._target_size(host.scale))
         elif cfg.learn_after_recovery:
             self._deferred.append(_Deferred(loc, host.position.copy(), host.frame_number))
@@ -212,6 +232,10 @@ class LongTermMachine:
         self.frames_since_mining += 1
         if self.global_model is None or self.frames_since_mining < cfg.n_hn:
             return True
+        if not self._trusted:
+            # the lock is not confirmed as the target: what lies around it may be the target
+            self._event("mining_deferred")
+            return True
         if suspicious:
             # every global model, trained against known distractors, rejects what we track:
             # mining here could store the true target as a distractor
@@ -243,6 +267,91 @@ class LongTermMachine:
                 g.observe_target(x)
         return suspicious
 
+    def _challenge_due(self) -> bool:
+        """Every ``challenge_interval`` confident tracked frames (0: never)."""
+        interval = self.config.challenge_interval
+        if interval <= 0 or not self.config.verify_candidates or self.global_model is None:
+            return False  # (global mode only: a challenger must pass the global gate)
+        if not all(g.ready for g in self.global_models):
+            return False
+        self.frames_since_challenge += 1
+        if self.frames_since_challenge < interval:
+            return False
+        self.frames_since_challenge = 0
+        return True
+
+    def _challenge(self, frame: np.ndarray, confidence: float) -> "Candidate | None":
+        """Question the lock: scan the whole frame for an object that is more the target than it.
+
+        The strongest local maxima away from the tracked box are verified as a lost target's
+        candidates are. One whose local and global scores pass ``tau_redetection``, whose local score
+        is at least ``challenge_margin`` times the lock's confidence (both on centred samples) and whose
+        colours are nearer the target's than the tracked box's is returned (it replaces the lock as a
+        re-detection). Lock and challenger are judged in the same frame, against each other.
+        """
+        cfg, host = self.config, self.host
+        self._event("lock_challenged")
+        scale = host.scale
+        local = self.scorer.score(self.scorer.features(frame, scale, host.position),
+                                  [host.confidence_model.model.filters])[0]
+        target_cells = host.base_target_size * scale / local.step
+        radius = tuple(np.maximum(target_cells / 2, 1).astype(int))
+        maxima = local_maxima(local.values, radius, cfg.tau_hn * self.monitor.average, limit=cfg.max_candidates + 1)
+        half_size = self._target_size(scale) / 2
+        own_colour = self._colour_verdict(frame) if self.colour is not None else None
+        candidates = []
+        for index, _ in maxima:
+            position = local.position(index)
+            if np.all(np.abs(position - host.position) <= half_size):
+                continue  # the lock itself
+            candidate = self._verify(frame, position, scale, cfg.verify_scale_factors)
+            if np.all(np.abs(candidate.position - host.position) <= half_size):
+                continue  # its verification slid back onto the lock
+            candidates.append(candidate)
+        if cfg.trace:
+            self._record_candidates(candidates)
+
+        def beats_the_lock(c: Candidate) -> bool:
+            # the paper's gate, the margin over the lock, and colours nearer the target's than the lock's; not
+            # the distractor veto: if the lock is a look-alike, what was mined around it may be the target
+            tau = cfg.tau_redetection
+            if not (c.local >= max(tau, cfg.challenge_margin * confidence) and c.global_ >= tau):
+                return False
+            return own_colour is None or c.colour is None or bool(c.colour.target > own_colour.target)
+
+        better = [c for c in candidates if beats_the_lock(c)]
+        return max(better, key=lambda c: c.local) if better else None
+
+    def _identity_trusted(self, frame: np.ndarray) -> bool:
+        """Observe this confident frame's colour evidence; True once the lock is trusted.
+
+        The first frame's lock is trusted. With ``confirm_identity_frames`` = K > 0, a re-detected lock
+        is trusted once the mean colour margin of its first K or more frames (:class:`IdentityEvidence`)
+        exceeds ``confirm_identity_ratio`` times the margin the target's trusted views have had. A trust
+        once earned is kept until the next loss: a window of a true target's margins dips below zero
+        whenever a newly mined look-alike shares its colours (synth-human), so revoking it stops mining
+        on the true target.
+        """
+        cfg = self.config
+        if cfg.confirm_identity_frames <= 0 or self.colour is None:
+            return True
+        if self._trusted:
+            self._trusted_margin.observe(self._colour_verdict(frame))  # the margin the target's own views have
+            return True
+        if not self.colour.distractors:  # no distractor known: no evidence can be had, and none is needed
+            self._trusted = True
+            return True
+        self._lock_margin.observe(self._colour_verdict(frame))
+        if self._lock_margin.confirms(cfg.confirm_identity_frames,
+                                      cfg.confirm_identity_ratio * self._trusted_margin.mean):
+            self._event("identity_confirmed")
+            self._trusted = True
+        return self._trusted
+
+    def _colour_verdict(self, frame: np.ndarray) -> ColourVerdict:
+        """Colour verdict of the box the tracker reports."""
+        return self.colour.verdict(frame, self.host.position, self._target_size(self.host.scale))
+
     def _learn_deferred(self) -> None:
         """Confidence came back without a loss: absorb the waiting samples (fast appearance change)."""
         if not self._deferred:
@@ -262,8 +371,9 @@ class LongTermMachine:
         self.monitor.drop_pending()
         self._deferred = []
         if self.global_model is not None:
-            frame, position, scale, number = self._last_confident
-            self._mine(frame, position, scale, number)
+            if self._trusted:
+                frame, position, scale, number = self._last_confident
+                self._mine(frame, position, scale, number)
             self._train_global()
 
     def _mine(self, frame: np.ndarray, position: np.ndarray, scale: float, frame_number: int) -> None:
@@ -467,6 +577,9 @@ class LongTermMachine:
             self.monitor.hold(True)
         else:
             self.state = TRACKING
+        if self.config.confirm_identity_frames > 0 and self.colour is not None and self.colour.distractors:
+            self._trusted = False  # a re-detected lock must earn the trust (_identity_trusted)
+            self._lock_margin = IdentityEvidence()
         self._info["local_confidence"] = candidate.local
         self._info["global_confidence"] = candidate.global_
         return self._state(candidate.local, True, REDETECTED, candidate.loc)
@@ -480,6 +593,8 @@ class LongTermMachine:
             colour = None
             if self.colour is not None and passes:
                 colour = self.colour.verdict(frame, host.position, self._target_size(host.scale))
+                if self.config.confirm_identity_frames > 0:
+                    self._lock_margin.observe(colour)
             passes = passes and self._appearance_agrees(global_, colour)
             self._info["global_confidence"] = global_
         self.probation_passes += int(passes)
