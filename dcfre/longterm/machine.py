@@ -174,17 +174,15 @@ class LongTermMachine:
             self._deferred_scale_change = 1.0
         if self.mode == "off":
             host.learn(frame, loc, host.position, host.frame_number, True)
-            challenger = None
-        elif self.state == PROBATION:
+            return self._state(confidence, True, TRACKING, loc)
+        if self.state == PROBATION:
             return self._probation_step(frame, loc, confidence)
-        else:
-            challenger = self._challenge(frame, confidence) if confident and self._challenge_due() else None
-        if challenger is not None:
-            self._event("challenger_accepted")
-            return self._accept(frame, challenger)
-        if self.mode == "off":
-            pass
-        elif confident and self._confident_frame(frame, loc):
+        if confident and self._challenge_due():
+            challenger = self._challenge(frame, confidence)
+            if challenger is not None:
+                self._event("challenger_accepted")
+                return self._accept(frame, challenger)
+        if confident and self._confident_frame(frame, loc):
             self.confident_run += 1
             if self.confident_run >= cfg.recovery_frames:
                 self._learn_deferred()
@@ -193,7 +191,7 @@ class LongTermMachine:
                 self.colour.learn_target(frame, host.position, self._target_size(host.scale))
         elif cfg.learn_after_recovery:
             self._deferred.append(_Deferred(loc, host.position.copy(), host.frame_number))
-        if self.mode != "off" and self.monitor.lost:
+        if self.monitor.lost:
             self._declare_lost()
             return self._state(confidence, False, LOST, loc)
         return self._state(confidence, True, TRACKING, loc)
@@ -593,8 +591,8 @@ class LongTermMachine:
             colour = None
             if self.colour is not None and passes:
                 colour = self.colour.verdict(frame, host.position, self._target_size(host.scale))
-                if self.config.confirm_identity_frames > 0:
-                    self._lock_margin.observe(colour)
+                if not self._trusted:
+                    self._lock_margin.observe(colour)  # probation frames are evidence too
             passes = passes and self._appearance_agrees(global_, colour)
             self._info["global_confidence"] = global_
         self.probation_passes += int(passes)
