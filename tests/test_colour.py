@@ -194,9 +194,9 @@ def _machine_with_margins(margins, trusted, reference=0.1, frames=3):
     reference_margin.observe(_verdict_with_margin(reference))
     events = []
     machine = SimpleNamespace(config=LongTermConfig(confirm_identity_frames=frames, confirm_identity_ratio=0.5),
-                              colour=SimpleNamespace(distractors=[object()]), _trusted=trusted,
-                              _lock_margin=IdentityEvidence(), _trusted_margin=reference_margin,
-                              _event=events.append, _colour_verdict=lambda frame: next(verdicts))
+                              colour=SimpleNamespace(distractors=[object()], judge=lambda view: next(verdicts)),
+                              _trusted=trusted, _lock_margin=IdentityEvidence(), _trusted_margin=reference_margin,
+                              _event=events.append)
     return machine, events
 
 

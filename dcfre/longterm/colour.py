@@ -130,13 +130,18 @@ class ColourVerdict:
     distractor: float
 
     @property
+    def distances(self) -> tuple[float, float]:
+        """Hellinger distances ``sqrt(1 - BC)`` to the target's colours and to the nearest distractor's
+        (NaN where the coefficient is)."""
+        return math.sqrt(max(1.0 - self.target, 0.0)), math.sqrt(max(1.0 - self.distractor, 0.0))
+
+    @property
     def distance_ratio(self) -> float:
         """Hellinger distance to the target's colours over the distance to the nearest distractor's.
 
         Below 1: nearer the target. NaN when no distractor is known.
         """
-        to_target = math.sqrt(max(1.0 - self.target, 0.0))
-        to_distractor = math.sqrt(max(1.0 - self.distractor, 0.0))
+        to_target, to_distractor = self.distances
         if math.isnan(to_distractor):
             return float("nan")
         return to_target / to_distractor if to_distractor > 0 else (0.0 if to_target == 0 else math.inf)
@@ -176,8 +181,7 @@ class IdentityEvidence:
 
     def observe(self, verdict: "ColourVerdict") -> None:
         """Add one frame's verdict (ignored when it has no opinion: no distractor known, box outside)."""
-        to_target = math.sqrt(max(1.0 - verdict.target, 0.0))
-        to_distractor = math.sqrt(max(1.0 - verdict.distractor, 0.0))
+        to_target, to_distractor = verdict.distances
         if not (math.isfinite(to_target) and math.isfinite(to_distractor)):
             return
         margin = to_distractor - to_target
@@ -224,7 +228,10 @@ class ColourModel:
 
     def learn_target(self, image: np.ndarray, centre_yx, size_hw) -> None:
         """Blend the view of the target at ``centre_yx`` into its model (the first view sets it)."""
-        view = self.histogram(image, centre_yx, size_hw)
+        self.learn_view(self.histogram(image, centre_yx, size_hw))
+
+    def learn_view(self, view: np.ndarray) -> None:
+        """Blend a histogram of the target (:meth:`histogram`) into its model; an empty one is ignored."""
         if not view.any():
             return
         rate = self.learning_rate
@@ -239,7 +246,10 @@ class ColourModel:
 
     def verdict(self, image: np.ndarray, centre_yx, size_hw) -> ColourVerdict:
         """Similarity of the box at ``centre_yx`` to the target's colours and to the nearest distractor's."""
-        view = self.histogram(image, centre_yx, size_hw)
+        return self.judge(self.histogram(image, centre_yx, size_hw))
+
+    def judge(self, view: np.ndarray) -> ColourVerdict:
+        """Verdict on a box's histogram (:meth:`histogram`)."""
         if not view.any():  # the box lies outside the image: no colour to judge
             return ColourVerdict(float("nan"), float("nan"))
         target = bhattacharyya(view, self.target) if self.target is not None else float("nan")

@@ -187,8 +187,10 @@ class LongTermMachine:
             if self.confident_run >= cfg.recovery_frames:
                 self._learn_deferred()
             host.learn(frame, loc, host.position, host.frame_number, True)
-            if self.colour is not None and self._identity_trusted(frame):
-                self.colour.learn_target(frame, host.position, self._target_size(host.scale))
+            if self.colour is not None:
+                view = self.colour.histogram(frame, host.position, self._target_size(host.scale))
+                if self._identity_trusted(view):
+                    self.colour.learn_view(view)
         elif cfg.learn_after_recovery:
             self._deferred.append(_Deferred(loc, host.position.copy(), host.frame_number))
         if self.monitor.lost:
@@ -292,9 +294,7 @@ class LongTermMachine:
         scale = host.scale
         local = self.scorer.score(self.scorer.features(frame, scale, host.position),
                                   [host.confidence_model.model.filters])[0]
-        target_cells = host.base_target_size * scale / local.step
-        radius = tuple(np.maximum(target_cells / 2, 1).astype(int))
-        maxima = local_maxima(local.values, radius, cfg.tau_hn * self.monitor.average, limit=cfg.max_candidates + 1)
+        maxima = self._scan_maxima(local, scale, cfg.max_candidates + 1)  # one of them may be the lock
         half_size = self._target_size(scale) / 2
         own_colour = self._colour_verdict(frame) if self.colour is not None else None
         candidates = []
@@ -320,8 +320,9 @@ class LongTermMachine:
         better = [c for c in candidates if beats_the_lock(c)]
         return max(better, key=lambda c: c.local) if better else None
 
-    def _identity_trusted(self, frame: np.ndarray) -> bool:
-        """Observe this confident frame's colour evidence; True once the lock is trusted.
+    def _identity_trusted(self, view: np.ndarray) -> bool:
+        """Observe the colour evidence of this confident frame's box (its histogram ``view``); True once
+        the lock is trusted.
 
         The first frame's lock is trusted. With ``confirm_identity_frames`` = K > 0, a re-detected lock
         is trusted once the mean colour margin of its first K or more frames (:class:`IdentityEvidence`)
@@ -334,12 +335,12 @@ class LongTermMachine:
         if cfg.confirm_identity_frames <= 0 or self.colour is None:
             return True
         if self._trusted:
-            self._trusted_margin.observe(self._colour_verdict(frame))  # the margin the target's own views have
+            self._trusted_margin.observe(self.colour.judge(view))  # the margin the target's own views have
             return True
         if not self.colour.distractors:  # no distractor known: no evidence can be had, and none is needed
             self._trusted = True
             return True
-        self._lock_margin.observe(self._colour_verdict(frame))
+        self._lock_margin.observe(self.colour.judge(view))
         if self._lock_margin.confirms(cfg.confirm_identity_frames,
                                       cfg.confirm_identity_ratio * self._trusted_margin.mean):
             self._event("identity_confirmed")
@@ -420,11 +421,7 @@ class LongTermMachine:
         scan_scale = self._scan_scale()
         local, global_ = self._scan(frame, scan_scale)
         calibration = self.global_model.calibration if self.global_model is not None else 1.0
-        ranking = local.values  # the global gate is applied on the verifying samples
-        target_cells = host.base_target_size * scan_scale / local.step
-        radius = tuple(np.maximum(target_cells / 2, 1).astype(int))
-        floor = cfg.tau_hn * self.monitor.average
-        maxima = local_maxima(ranking, radius, floor, limit=cfg.max_candidates)
+        maxima = self._scan_maxima(local, scan_scale, cfg.max_candidates)  # the global gate comes at verification
         candidates = []
         for index, _ in maxima:
             candidate = self._verify(frame, local.position(index), scan_scale, cfg.verify_scale_factors)
@@ -439,6 +436,13 @@ class LongTermMachine:
         self._event("redetection_rejected")
         best = max((c.local for c in candidates), default=0.0)
         return self._state(best, False, LOST, None)
+
+    def _scan_maxima(self, local: FrameScores, scale: float, limit: int) -> list:
+        """The ``limit`` strongest local maxima of a whole-frame local score map above ``tau_hn * rbar_p``,
+        at least half a target size apart (``(index, value)`` pairs, strongest first)."""
+        target_cells = self.host.base_target_size * scale / local.step
+        radius = tuple(np.maximum(target_cells / 2, 1).astype(int))
+        return local_maxima(local.values, radius, self.config.tau_hn * self.monitor.average, limit=limit)
 
     def _weak_return(self, candidate: "Candidate") -> bool:
         """``weak_return_frames``: a target back at its last position but changed scores below
@@ -590,7 +594,7 @@ class LongTermMachine:
             global_ = self._global_agreement(loc)
             colour = None
             if self.colour is not None and passes:
-                colour = self.colour.verdict(frame, host.position, self._target_size(host.scale))
+                colour = self._colour_verdict(frame)
                 if not self._trusted:
                     self._lock_margin.observe(colour)  # probation frames are evidence too
             passes = passes and self._appearance_agrees(global_, colour)
